@@ -1,0 +1,205 @@
+/**
+ * Configuration: every variable and secret, read and validated once. A missing or unsafe
+ * value fails with the variable's name, never with its value.
+ */
+import * as v from 'valibot';
+
+const DEFAULT_RATE_LIMITS = {
+  auth: { limit: 5, window_s: 15 * 60 },
+  refresh: { limit: 60, window_s: 60 },
+  api: { limit: 600, window_s: 60 },
+  ws: { limit: 50, window_s: 1 },
+} as const;
+
+/** Values that are placeholders, not secrets. */
+const PLACEHOLDERS = /^(changeme|change-me|secret|password|test|dev|default|example|x+|0+)$/i;
+
+const json = <S extends v.GenericSchema>(schema: S) =>
+  v.pipe(
+    v.string(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      try {
+        return JSON.parse(dataset.value) as unknown;
+      } catch {
+        addIssue({ message: 'is not valid JSON' });
+        return NEVER;
+      }
+    }),
+    schema,
+  );
+
+const int = (min: number, max: number, fallback: number) =>
+  v.pipe(
+    v.optional(v.string(), String(fallback)),
+    v.transform(Number),
+    v.integer('must be an integer'),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
+const origin = v.pipe(
+  v.string(),
+  v.check((value) => {
+    try {
+      return new URL(value).origin === value;
+    } catch {
+      return false;
+    }
+  }, 'must be a comma list of origins such as https://app.example.com'),
+);
+
+const originList = v.pipe(
+  v.optional(v.string(), ''),
+  v.transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  ),
+  v.array(v.union([v.literal('*'), origin], 'must be a comma list of origins or *')),
+);
+
+const secret = (minLength: number) =>
+  v.pipe(
+    v.string('is missing'),
+    v.minLength(minLength, `must be at least ${minLength} characters`),
+    v.check((value) => !PLACEHOLDERS.test(value), 'is a placeholder, not a secret'),
+  );
+
+const SigningKey = v.looseObject({
+  kty: v.literal('EC'),
+  crv: v.literal('P-256'),
+  kid: v.pipe(v.string(), v.minLength(1)),
+  x: v.string(),
+  y: v.string(),
+  d: v.pipe(v.string(), v.minLength(40, 'must be a private key (d)')),
+});
+
+const Bucket = v.strictObject({
+  limit: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  window_s: v.pipe(v.number(), v.integer(), v.minValue(1)),
+});
+
+const RateLimits = v.strictObject({
+  auth: v.optional(Bucket, DEFAULT_RATE_LIMITS.auth),
+  refresh: v.optional(Bucket, DEFAULT_RATE_LIMITS.refresh),
+  api: v.optional(Bucket, DEFAULT_RATE_LIMITS.api),
+  ws: v.optional(Bucket, DEFAULT_RATE_LIMITS.ws),
+});
+
+const OAuthProvider = v.strictObject({
+  client_id: v.pipe(v.string(), v.minLength(1)),
+  client_secret: v.pipe(v.string(), v.minLength(1)),
+  issuer: v.optional(v.pipe(v.string(), v.url())),
+  authorization_endpoint: v.optional(v.pipe(v.string(), v.url())),
+  token_endpoint: v.optional(v.pipe(v.string(), v.url())),
+  userinfo_endpoint: v.optional(v.pipe(v.string(), v.url())),
+  jwks_uri: v.optional(v.pipe(v.string(), v.url())),
+  scopes: v.optional(v.array(v.string())),
+});
+
+const EnvSchema = v.pipe(
+  v.object({
+    ENVIRONMENT: v.optional(v.picklist(['development', 'test', 'staging', 'production']), 'production'),
+    JWT_ISSUER: v.pipe(v.string('is missing'), v.url('must be a URL')),
+    JWT_AUDIENCE: v.pipe(v.string('is missing'), v.minLength(1, 'is missing')),
+    JWT_SIGNING_KEYS: json(
+      v.pipe(
+        v.array(SigningKey, 'must be a JSON array of private EC P-256 JWKs with kid'),
+        v.minLength(1, 'must hold at least one key'),
+        v.check((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, 'must not repeat a kid'),
+      ),
+    ),
+    DATA_ENCRYPTION_KEY: v.pipe(
+      secret(43),
+      v.regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url (43 characters)'),
+    ),
+    ADMIN_TOKEN: v.optional(v.union([v.literal(''), secret(32)]), ''),
+    CORS_ORIGINS: originList,
+    OAUTH_REDIRECT_ALLOWLIST: originList,
+    RATE_LIMITS: v.optional(json(RateLimits), '{}'),
+    OAUTH_PROVIDERS: v.optional(json(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9_-]{1,32}$/)), OAuthProvider)), '{}'),
+    REQUEST_TIMEOUT_MS: int(100, 600_000, 30_000),
+    BACKUP_RETENTION: int(1, 1000, 7),
+    APP_VERSION: v.optional(v.string(), '0.0.0'),
+    BUILD_ID: v.optional(v.string(), 'unknown'),
+    SENTRY_DSN: v.optional(v.union([v.literal(''), v.pipe(v.string(), v.url('must be a URL'))]), ''),
+  }),
+  v.forward(
+    v.check(
+      (env) => env.ENVIRONMENT !== 'production' || !env.CORS_ORIGINS.includes('*'),
+      'must not be * in production',
+    ),
+    ['CORS_ORIGINS'],
+  ),
+);
+
+type ParsedEnv = v.InferOutput<typeof EnvSchema>;
+export type RateLimitBucket = keyof typeof DEFAULT_RATE_LIMITS;
+export type SigningJwk = v.InferOutput<typeof SigningKey>;
+export type OAuthProviderConfig = v.InferOutput<typeof OAuthProvider>;
+
+/** The validated configuration every layer reads. */
+export interface Config {
+  environment: ParsedEnv['ENVIRONMENT'];
+  jwt: { issuer: string; audience: string; signingKeys: SigningJwk[] };
+  dataEncryptionKey: string;
+  adminToken: string | null;
+  corsOrigins: string[];
+  oauthRedirectAllowlist: string[];
+  oauthProviders: Record<string, OAuthProviderConfig>;
+  rateLimits: Record<RateLimitBucket, { limit: number; window_s: number }>;
+  requestTimeoutMs: number;
+  backupRetention: number;
+  version: string;
+  build: string;
+  sentryDsn: string | null;
+}
+
+/** Thrown at start-up; the message names the variables, never their values. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+export function parseConfig(env: Record<string, unknown>): Config {
+  const result = v.safeParse(EnvSchema, env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.issues.map((issue) => {
+        const name = issue.path?.[0]?.key ?? 'configuration';
+        return `${String(name)} ${issue.message}`;
+      }),
+    );
+  }
+  const e = result.output;
+  return {
+    environment: e.ENVIRONMENT,
+    jwt: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, signingKeys: e.JWT_SIGNING_KEYS },
+    dataEncryptionKey: e.DATA_ENCRYPTION_KEY,
+    adminToken: e.ADMIN_TOKEN || null,
+    corsOrigins: e.CORS_ORIGINS,
+    oauthRedirectAllowlist: e.OAUTH_REDIRECT_ALLOWLIST,
+    oauthProviders: e.OAUTH_PROVIDERS,
+    rateLimits: e.RATE_LIMITS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    backupRetention: e.BACKUP_RETENTION,
+    version: e.APP_VERSION,
+    build: e.BUILD_ID,
+    sentryDsn: e.SENTRY_DSN || null,
+  };
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses once per environment object: the isolate's start-up, in effect. */
+export function configFrom(env: object): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = parseConfig(env as Record<string, unknown>);
+    cache.set(env, config);
+  }
+  return config;
+}

@@ -1,0 +1,20 @@
+/** Development and test secrets: a fresh ES256 signing key set, a data key, an admin token. */
+import { randomBytes } from 'node:crypto';
+
+export async function generateSigningKey(kid: string): Promise<JsonWebKey & { kid: string; alg: string; use: string }> {
+  const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+  const jwk = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JsonWebKey;
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d, kid, alg: 'ES256', use: 'sig' };
+}
+
+export async function generateSecrets(): Promise<Record<string, string>> {
+  const stamp = new Date().toISOString().slice(0, 10);
+  return {
+    JWT_SIGNING_KEYS: JSON.stringify([await generateSigningKey(`dev-${stamp}-${randomBytes(3).toString('hex')}`)]),
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    ADMIN_TOKEN: randomBytes(32).toString('base64url'),
+  };
+}

@@ -1,0 +1,83 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../core/config';
+
+const base = (): Record<string, unknown> => ({ ...env });
+
+function problems(overrides: Record<string, unknown>): string[] {
+  try {
+    parseConfig({ ...base(), ...overrides });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('parses the test environment with defaults filled in', () => {
+    const config = parseConfig(base());
+    expect(config.environment).toBe('test');
+    expect(config.rateLimits.auth).toEqual({ limit: 5, window_s: 900 });
+    expect(config.rateLimits.ws).toEqual({ limit: 50, window_s: 1 });
+    expect(config.requestTimeoutMs).toBe(30_000);
+    expect(config.jwt.signingKeys.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('names a missing signing key set', () => {
+    expect(problems({ JWT_SIGNING_KEYS: undefined }).join()).toMatch(/^JWT_SIGNING_KEYS/);
+  });
+
+  it('refuses a malformed signing key set', () => {
+    expect(problems({ JWT_SIGNING_KEYS: 'not json' }).join()).toMatch(/JWT_SIGNING_KEYS is not valid JSON/);
+    expect(problems({ JWT_SIGNING_KEYS: '[]' }).join()).toMatch(/JWT_SIGNING_KEYS must hold at least one key/);
+    expect(problems({ JWT_SIGNING_KEYS: '[{"kty":"RSA","kid":"a"}]' }).join()).toMatch(/JWT_SIGNING_KEYS/);
+  });
+
+  it('refuses a public key where a private signing key is needed', () => {
+    const keys = JSON.parse(env.JWT_SIGNING_KEYS) as Record<string, string>[];
+    const { d: _d, ...publicOnly } = keys[0]!;
+    expect(problems({ JWT_SIGNING_KEYS: JSON.stringify([publicOnly]) }).join()).toMatch(/JWT_SIGNING_KEYS/);
+  });
+
+  it('refuses a short or placeholder data encryption key, naming it without its value', () => {
+    const short = problems({ DATA_ENCRYPTION_KEY: 'abc' }).join();
+    expect(short).toMatch(/^DATA_ENCRYPTION_KEY/);
+    expect(short).not.toContain('abc');
+    expect(problems({ DATA_ENCRYPTION_KEY: 'x'.repeat(43) }).join()).toMatch(/DATA_ENCRYPTION_KEY is a placeholder/);
+  });
+
+  it('refuses a short admin token but accepts none at all', () => {
+    expect(problems({ ADMIN_TOKEN: 'short' }).join()).toMatch(/^ADMIN_TOKEN/);
+    expect(parseConfig({ ...base(), ADMIN_TOKEN: '' }).adminToken).toBeNull();
+  });
+
+  it('refuses * CORS in production and allows it elsewhere', () => {
+    expect(problems({ ENVIRONMENT: 'production', CORS_ORIGINS: '*' }).join()).toMatch(
+      /CORS_ORIGINS must not be \* in production/,
+    );
+    expect(parseConfig({ ...base(), CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+  });
+
+  it('refuses an origin list with paths or garbage', () => {
+    expect(problems({ CORS_ORIGINS: 'https://a.example/path' }).join()).toMatch(/^CORS_ORIGINS/);
+    expect(problems({ OAUTH_REDIRECT_ALLOWLIST: 'not a url' }).join()).toMatch(/^OAUTH_REDIRECT_ALLOWLIST/);
+  });
+
+  it('merges RATE_LIMITS over the defaults and refuses unknown buckets or bad numbers', () => {
+    const config = parseConfig({ ...base(), RATE_LIMITS: '{"auth":{"limit":3,"window_s":60}}' });
+    expect(config.rateLimits.auth).toEqual({ limit: 3, window_s: 60 });
+    expect(config.rateLimits.api).toEqual({ limit: 600, window_s: 60 });
+    expect(problems({ RATE_LIMITS: '{"bogus":{"limit":1,"window_s":1}}' }).join()).toMatch(/^RATE_LIMITS/);
+    expect(problems({ RATE_LIMITS: '{"auth":{"limit":0,"window_s":1}}' }).join()).toMatch(/^RATE_LIMITS/);
+  });
+
+  it('refuses a non-numeric or out-of-range timeout', () => {
+    expect(problems({ REQUEST_TIMEOUT_MS: 'soon' }).join()).toMatch(/^REQUEST_TIMEOUT_MS/);
+    expect(problems({ REQUEST_TIMEOUT_MS: '10' }).join()).toMatch(/REQUEST_TIMEOUT_MS must be at least/);
+  });
+
+  it('refuses an unknown environment name', () => {
+    expect(problems({ ENVIRONMENT: 'prod' }).join()).toMatch(/^ENVIRONMENT/);
+  });
+});

@@ -1,0 +1,45 @@
+/** Test helpers: requests through the real Worker, as a client would send them. */
+import { exports } from 'cloudflare:workers';
+
+export const BASE = 'http://127.0.0.1:8787';
+
+export interface CallOptions extends Omit<RequestInit, 'body'> {
+  body?: unknown;
+  ip?: string;
+  token?: string;
+}
+
+let ipCounter = 0;
+/** A fresh client address, so per-IP limits of one test do not spill into the next. */
+export const freshIp = (): string => {
+  ipCounter += 1;
+  return `198.51.${Math.floor(ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`;
+};
+
+export async function call(path: string, options: CallOptions = {}): Promise<Response> {
+  const { body, ip, token, headers, ...rest } = options;
+  const h = new Headers(headers);
+  h.set('cf-connecting-ip', ip ?? freshIp());
+  if (token) h.set('authorization', `Bearer ${token}`);
+  let payload: BodyInit | undefined;
+  if (body !== undefined) {
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+    if (!h.has('content-type')) h.set('content-type', 'application/json');
+  }
+  return exports.default.fetch(new Request(`${BASE}${path}`, { ...rest, headers: h, body: payload }));
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; request_id: string; details: { path: string; message: string }[] };
+}
+
+export async function expectError(response: Response, status: number, code: string): Promise<ErrorBody> {
+  const body = (await response.json()) as ErrorBody;
+  if (response.status !== status || body.error?.code !== code) {
+    throw new Error(`expected ${status} ${code}, got ${response.status} ${JSON.stringify(body)}`);
+  }
+  if (typeof body.error.message !== 'string' || body.error.request_id !== response.headers.get('x-request-id')) {
+    throw new Error(`error shape broken: ${JSON.stringify(body)}`);
+  }
+  return body;
+}

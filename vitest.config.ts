@@ -1,0 +1,35 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+import { generateSecrets, generateSigningKey } from './scripts/secrets.ts';
+
+// Keep wrangler and miniflare off the network: no telemetry, no cf.json, no update check.
+process.env.WRANGLER_SEND_METRICS ??= 'false';
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
+process.env.WRANGLER_HIDE_BANNER ??= 'true';
+
+export default defineConfig(async () => {
+  const secrets = await generateSecrets();
+  // A second key that verifies but does not sign: what a key rotation looks like.
+  const keys = [...JSON.parse(secrets.JWT_SIGNING_KEYS!), await generateSigningKey('test-previous')];
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            ...secrets,
+            JWT_SIGNING_KEYS: JSON.stringify(keys),
+            ENVIRONMENT: 'test',
+            TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+          },
+          // Every outbound request a test did not mock fails loudly.
+          outboundService: () => new Response('unmocked outbound request', { status: 599 }),
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ['./test/setup.ts'],
+      testTimeout: 20_000,
+    },
+  };
+});

@@ -1,0 +1,49 @@
+/** What the pipeline knows about one request, passed to every handler. */
+import type { Config } from '../core/config';
+
+export interface Principal {
+  userId: string;
+  /** The session behind an access token or cookie; null for an API key. */
+  sessionId: string | null;
+  /** `read`/`write` for API keys; sessions may do anything. */
+  scopes: readonly string[] | null;
+  via: 'bearer' | 'cookie' | 'api_key';
+}
+
+export interface RequestContext {
+  requestId: string;
+  config: Config;
+  env: Env;
+  exec: ExecutionContext;
+  startedAt: number;
+  /** `cf-connecting-ip`, set by Cloudflare's edge. */
+  ip: string;
+  userAgent: string | null;
+  origin: string | null;
+  /** The matched route pattern, for logs (never the raw URL, which may carry codes). */
+  route: string | null;
+  principal: Principal | null;
+  /** An unexpected error caught on the way: logged and reported, never shown. */
+  failure?: unknown;
+  /** Headers every response of this request carries, such as rate-limit counters. */
+  responseHeaders: Headers;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export function createContext(request: Request, env: Env, exec: ExecutionContext, config: Config): RequestContext {
+  const incoming = request.headers.get('x-request-id');
+  return {
+    requestId: incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID(),
+    config,
+    env,
+    exec,
+    startedAt: Date.now(),
+    ip: request.headers.get('cf-connecting-ip') ?? '127.0.0.1',
+    userAgent: request.headers.get('user-agent'),
+    origin: request.headers.get('origin'),
+    route: null,
+    principal: null,
+    responseHeaders: new Headers(),
+  };
+}

@@ -1,0 +1,42 @@
+/** Checks that run before a route's handler: per-IP limits and access. */
+
+import { sha256 } from '../core/encoding';
+import { rateLimitHeaders } from '../core/rate-limit';
+import type { RequestContext } from './context';
+import { ApiError } from './errors';
+import type { AnyRoute } from './route';
+
+export async function enforceIpLimit(rc: RequestContext, bucket: 'auth' | 'refresh'): Promise<void> {
+  const limiter = rc.env.LIMITER.getByName(rc.ip);
+  const decision = await limiter.hit(bucket, rc.config.rateLimits[bucket]);
+  const headers = rateLimitHeaders(decision);
+  for (const [name, value] of Object.entries(headers)) rc.responseHeaders.set(name, value);
+  if (!decision.allowed) throw new ApiError('rate_limited', undefined, { headers });
+}
+
+/** Equal-time comparison of two secrets of any length. */
+export async function secretsEqual(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([sha256(a), sha256(b)]);
+  const encoder = new TextEncoder();
+  return crypto.subtle.timingSafeEqual(encoder.encode(x), encoder.encode(y));
+}
+
+export function bearerToken(request: Request): string | null {
+  const header = request.headers.get('authorization');
+  const match = header?.match(/^Bearer ([\x21-\x7e]{1,4096})$/);
+  return match?.[1] ?? null;
+}
+
+async function requireAdmin(request: Request, rc: RequestContext): Promise<void> {
+  const expected = rc.config.adminToken;
+  // Operator routes do not exist at all when ADMIN_TOKEN is unset.
+  if (!expected) throw new ApiError('not_found');
+  const token = bearerToken(request);
+  if (!token || !(await secretsEqual(token, expected))) throw new ApiError('unauthorized');
+}
+
+/** Establishes who is calling, as the route's access mode demands. */
+export async function enforceAccess(route: AnyRoute, request: Request, rc: RequestContext): Promise<void> {
+  if (route.access === 'admin') return requireAdmin(request, rc);
+  if (route.access === 'user') throw new ApiError('unauthorized');
+}

@@ -1,0 +1,67 @@
+/** Reading and validating request input: one size limit, strict JSON, valibot issues. */
+import * as v from 'valibot';
+import { ApiError, type Issue } from '../errors';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+function toIssues(issues: readonly v.BaseIssue<unknown>[]): Issue[] {
+  return issues.map((issue) => {
+    const path = issue.path?.map((item) => String(item.key)).join('.') ?? '';
+    const unknownKey = issue.type === 'strict_object' || issue.expected === 'never';
+    return { path, message: unknownKey ? 'is not an accepted field' : issue.message };
+  });
+}
+
+export function validate<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, input);
+  if (!result.success) {
+    throw new ApiError('invalid_request', 'The request has invalid fields.', {
+      details: toIssues(result.issues),
+    });
+  }
+  return result.output;
+}
+
+/** Reads at most MAX_BODY_BYTES, whatever Content-Length claims, then parses JSON. */
+export async function readJson(request: Request): Promise<unknown> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) throw new ApiError('payload_too_large');
+  const type = request.headers.get('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new ApiError('invalid_request', 'The body must be JSON (content-type: application/json).');
+  }
+  const text = await readText(request);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiError('invalid_request', 'The body is not valid JSON.');
+  }
+}
+
+async function readText(request: Request): Promise<string> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw new ApiError('payload_too_large');
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError('invalid_request', 'The body is not valid UTF-8.');
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The request pipeline around the router: configuration, request id, CORS, deadline,
+ * security headers, the log line and error reporting.
+ */
+import { ConfigError, configFrom } from '../core/config';
+import { withDeadline } from '../core/deadline';
+import { describeError, log } from '../core/log';
+import { reportError } from '../core/sentry';
+import { router } from './app';
+import { createContext, type RequestContext } from './context';
+import { ApiError, errorResponse } from './errors';
+import { applyCors, preflight } from './http/cors';
+import { applySecurityHeaders } from './http/security-headers';
+
+export async function handle(request: Request, env: Env, exec: ExecutionContext): Promise<Response> {
+  let config: ReturnType<typeof configFrom>;
+  try {
+    config = configFrom(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log('error', 'configuration refused', { problems: error.problems });
+    return finalize(errorResponse(new ApiError('internal'), crypto.randomUUID()), null);
+  }
+  const rc = createContext(request, env, exec, config);
+  const response =
+    preflight(request, rc) ??
+    (await withDeadline(router.fetch(request, env, exec, rc), config.requestTimeoutMs, () =>
+      errorResponse(new ApiError('timeout'), rc.requestId),
+    ));
+  const final = finalize(response, rc);
+  logRequest(request, final, rc);
+  return final;
+}
+
+function finalize(response: Response, rc: RequestContext | null): Response {
+  // A response from fetch() or a WebSocket upgrade has immutable headers: copy them.
+  const headers = new Headers(response.headers);
+  if (rc) {
+    headers.set('x-request-id', rc.requestId);
+    for (const [name, value] of rc.responseHeaders) if (!headers.has(name)) headers.set(name, value);
+    applyCors(headers, rc);
+  }
+  applySecurityHeaders(headers);
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+    webSocket: response.webSocket,
+  });
+}
+
+function logRequest(request: Request, response: Response, rc: RequestContext): void {
+  const fields = {
+    request_id: rc.requestId,
+    method: request.method,
+    route: rc.route,
+    status: response.status,
+    duration_ms: Date.now() - rc.startedAt,
+    user_id: rc.principal?.userId ?? null,
+  };
+  if (rc.failure === undefined) {
+    log(response.status >= 500 ? 'error' : 'info', 'request', fields);
+    return;
+  }
+  log('error', 'request failed', { ...fields, ...describeError(rc.failure) });
+  if (rc.config.sentryDsn) {
+    reportError(rc.failure, {
+      dsn: rc.config.sentryDsn,
+      environment: rc.config.environment,
+      release: rc.config.version,
+      exec: rc.exec,
+      request,
+      requestId: rc.requestId,
+      userId: rc.principal?.userId ?? null,
+    });
+  }
+}
