@@ -29,6 +29,8 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ['./test/setup.ts'],
+      // Request log lines are shown for failing tests only.
+      silent: 'passed-only' as const,
       testTimeout: 20_000,
     },
   };

@@ -9,6 +9,7 @@ const DEFAULT_RATE_LIMITS = {
   refresh: { limit: 60, window_s: 60 },
   api: { limit: 600, window_s: 60 },
   ws: { limit: 50, window_s: 1 },
+  lockout: { limit: 5, window_s: 30 * 60 },
 } as const;
 
 /** Values that are placeholders, not secrets. */
@@ -85,6 +86,7 @@ const RateLimits = v.strictObject({
   refresh: v.optional(Bucket, DEFAULT_RATE_LIMITS.refresh),
   api: v.optional(Bucket, DEFAULT_RATE_LIMITS.api),
   ws: v.optional(Bucket, DEFAULT_RATE_LIMITS.ws),
+  lockout: v.optional(Bucket, DEFAULT_RATE_LIMITS.lockout),
 });
 
 const OAuthProvider = v.strictObject({

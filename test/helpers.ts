@@ -43,3 +43,34 @@ export async function expectError(response: Response, status: number, code: stri
   }
   return body;
 }
+
+export interface Tokens {
+  user: { id: string; email: string; name: string | null; mfa_enabled: boolean; created_at: string };
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  token_type: 'Bearer';
+}
+
+let userCounter = 0;
+export const uniqueEmail = (label = 'user'): string => {
+  userCounter += 1;
+  return `${label}-${userCounter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+};
+
+export const PASSWORD = 'correct horse battery staple';
+
+/** Signs up a new user from a fresh address and returns the tokens. */
+export async function signup(
+  options: { email?: string; password?: string; name?: string } = {},
+): Promise<Tokens & { email: string; password: string }> {
+  const email = options.email ?? uniqueEmail();
+  const password = options.password ?? PASSWORD;
+  const response = await call('/v1/auth/signup', { method: 'POST', body: { email, password, name: options.name } });
+  if (response.status !== 201) throw new Error(`signup failed: ${response.status} ${await response.text()}`);
+  return { ...((await response.json()) as Tokens), email, password };
+}
+
+export async function login(email: string, password: string, ip?: string): Promise<Response> {
+  return call('/v1/auth/login', { method: 'POST', body: { email, password }, ip });
+}

@@ -1,5 +1,6 @@
 /** What the pipeline knows about one request, passed to every handler. */
 import type { Config } from '../core/config';
+import type { Profile } from '../core/db/users';
 
 export interface Principal {
   userId: string;
@@ -8,6 +9,8 @@ export interface Principal {
   /** `read`/`write` for API keys; sessions may do anything. */
   scopes: readonly string[] | null;
   via: 'bearer' | 'cookie' | 'api_key';
+  /** Authentication methods of the session (`pwd`, `otp`, …). */
+  amr: string[];
 }
 
 export interface RequestContext {
@@ -23,6 +26,8 @@ export interface RequestContext {
   /** The matched route pattern, for logs (never the raw URL, which may carry codes). */
   route: string | null;
   principal: Principal | null;
+  /** The caller's profile as their actor cached it, when authenticated. */
+  profile: Profile | null;
   /** An unexpected error caught on the way: logged and reported, never shown. */
   failure?: unknown;
   /** Headers every response of this request carries, such as rate-limit counters. */
@@ -44,6 +49,7 @@ export function createContext(request: Request, env: Env, exec: ExecutionContext
     origin: request.headers.get('origin'),
     route: null,
     principal: null,
+    profile: null,
     responseHeaders: new Headers(),
   };
 }

@@ -2,8 +2,10 @@
 
 import { sha256 } from '../core/encoding';
 import { rateLimitHeaders } from '../core/rate-limit';
+import { authenticate } from './auth/authenticate';
 import type { RequestContext } from './context';
 import { ApiError } from './errors';
+import { bearerToken } from './http/bearer';
 import type { AnyRoute } from './route';
 
 export async function enforceIpLimit(rc: RequestContext, bucket: 'auth' | 'refresh'): Promise<void> {
@@ -21,12 +23,6 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(encoder.encode(x), encoder.encode(y));
 }
 
-export function bearerToken(request: Request): string | null {
-  const header = request.headers.get('authorization');
-  const match = header?.match(/^Bearer ([\x21-\x7e]{1,4096})$/);
-  return match?.[1] ?? null;
-}
-
 async function requireAdmin(request: Request, rc: RequestContext): Promise<void> {
   const expected = rc.config.adminToken;
   // Operator routes do not exist at all when ADMIN_TOKEN is unset.
@@ -38,5 +34,12 @@ async function requireAdmin(request: Request, rc: RequestContext): Promise<void>
 /** Establishes who is calling, as the route's access mode demands. */
 export async function enforceAccess(route: AnyRoute, request: Request, rc: RequestContext): Promise<void> {
   if (route.access === 'admin') return requireAdmin(request, rc);
-  if (route.access === 'user') throw new ApiError('unauthorized');
+  if (route.access === 'user') {
+    const { principal, profile } = await authenticate(request, rc);
+    if (principal.scopes && !principal.scopes.includes(route.scope ?? 'write')) {
+      throw new ApiError('forbidden', 'This API key lacks the scope this route needs.');
+    }
+    rc.principal = principal;
+    rc.profile = profile;
+  }
 }

@@ -37,8 +37,11 @@ export interface Route<
   summary: string;
   tag: string;
   access: Access;
-  /** What an API key needs to call this route; sessions may call any user route. */
-  scope?: 'read' | 'write';
+  /**
+   * What an API key needs to call this route (default `write`); `account` routes (password,
+   * MFA, keys, deletion) take a signed-in session and no API key at all.
+   */
+  scope?: 'read' | 'write' | 'account';
   /** Per-IP limit for unauthenticated routes (authenticated ones share the per-user `api` bucket). */
   ipLimit?: Extract<RateLimitBucket, 'auth' | 'refresh'>;
   body?: B;

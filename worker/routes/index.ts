@@ -1,5 +1,8 @@
 /** Every route of the API, in one list: the router and the OpenAPI document both read it. */
 import type { AnyRoute } from '../route';
+import { authRoutes } from './auth';
 import { healthRoutes } from './health';
+import { meRoutes } from './me';
+import { sessionRoutes } from './sessions';
 
-export const routes: readonly AnyRoute[] = [...healthRoutes];
+export const routes: readonly AnyRoute[] = [...healthRoutes, ...authRoutes, ...sessionRoutes, ...meRoutes];

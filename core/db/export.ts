@@ -1,0 +1,66 @@
+/** Everything D1 holds about one user, for the GDPR access export. Secrets and hashes are left out. */
+import { asc, eq } from 'drizzle-orm';
+import { database } from './client';
+import { apiKeys, auditLog, devices, mfaTotp, oauthAccounts, users } from './schema';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export async function exportUserRows(db: D1Database, userId: string) {
+  const d = database(db);
+  const [user, deviceRows, oauthRows, keyRows, mfaRow, auditRows] = await Promise.all([
+    d.select().from(users).where(eq(users.id, userId)).get(),
+    d.select().from(devices).where(eq(devices.userId, userId)).orderBy(asc(devices.createdAt)),
+    d.select().from(oauthAccounts).where(eq(oauthAccounts.userId, userId)),
+    d.select().from(apiKeys).where(eq(apiKeys.userId, userId)),
+    d.select().from(mfaTotp).where(eq(mfaTotp.userId, userId)).get(),
+    d.select().from(auditLog).where(eq(auditLog.userId, userId)).orderBy(asc(auditLog.createdAt)),
+  ]);
+  if (!user) return null;
+  return {
+    user: {
+      id: user.id,
+      email: user.email,
+      email_verified: user.emailVerified,
+      name: user.name,
+      mfa_enabled: user.mfaEnabled,
+      has_password: user.passwordHash !== null,
+      created_at: iso(user.createdAt),
+      updated_at: iso(user.updatedAt),
+    },
+    devices: deviceRows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      platform: r.platform,
+      public_key: JSON.parse(r.publicKey) as unknown,
+      created_at: iso(r.createdAt),
+      last_seen_at: iso(r.lastSeenAt),
+      revoked_at: iso(r.revokedAt),
+    })),
+    connections: oauthRows.map((r) => ({
+      provider: r.provider,
+      provider_user_id: r.providerUserId,
+      email: r.email,
+      status: r.status,
+      created_at: iso(r.createdAt),
+    })),
+    api_keys: keyRows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      prefix: r.prefix,
+      scopes: r.scopes,
+      created_at: iso(r.createdAt),
+      last_used_at: iso(r.lastUsedAt),
+      expires_at: iso(r.expiresAt),
+      revoked_at: iso(r.revokedAt),
+    })),
+    mfa: mfaRow ? { totp_confirmed_at: iso(mfaRow.confirmedAt) } : null,
+    audit_log: auditRows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      ip: r.ip,
+      user_agent: r.userAgent,
+      details: r.details,
+      created_at: iso(r.createdAt),
+    })),
+  };
+}

@@ -1,0 +1,57 @@
+/** Account lockout: N failed sign-ins in a row lock the account, whatever the address. */
+import type { Window } from '../../core/rate-limit';
+
+export interface GuardState {
+  locked: boolean;
+  /** Seconds until the lock ends (0 when not locked). */
+  retryAfterS: number;
+}
+
+export class LoginGuard {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly policy: Window,
+  ) {}
+
+  private read(): { failures: number; locked_until: number | null } {
+    return (
+      this.sql
+        .exec<{ failures: number; locked_until: number | null }>('SELECT failures, locked_until FROM login_guard')
+        .toArray()[0] ?? { failures: 0, locked_until: null }
+    );
+  }
+
+  private write(failures: number, lockedUntil: number | null): void {
+    this.sql.exec(
+      'INSERT INTO login_guard (singleton, failures, locked_until) VALUES (1, ?, ?) ON CONFLICT(singleton) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until',
+      failures,
+      lockedUntil,
+    );
+  }
+
+  state(now = Date.now()): GuardState {
+    const { locked_until } = this.read();
+    if (locked_until !== null && locked_until > now) {
+      return { locked: true, retryAfterS: Math.ceil((locked_until - now) / 1000) };
+    }
+    return { locked: false, retryAfterS: 0 };
+  }
+
+  /** Counts a failure; returns the state after it, locked when this failure reached the limit. */
+  fail(now = Date.now()): GuardState & { justLocked: boolean } {
+    const current = this.state(now);
+    if (current.locked) return { ...current, justLocked: false };
+    const failures = this.read().failures + 1;
+    if (failures >= this.policy.limit) {
+      const until = now + this.policy.window_s * 1000;
+      this.write(0, until);
+      return { locked: true, retryAfterS: this.policy.window_s, justLocked: true };
+    }
+    this.write(failures, null);
+    return { locked: false, retryAfterS: 0, justLocked: false };
+  }
+
+  succeed(): void {
+    this.write(0, null);
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The actor's copy of the user's profile, so per-user reads need no D1 query. D1 stays the
+ * source of truth; every change goes through the actor, which writes both.
+ */
+import type { Profile } from '../../core/db/users';
+
+export class ProfileCache {
+  private cached: Profile | null;
+
+  constructor(private readonly sql: SqlStorage) {
+    const row = sql.exec<{ data: string }>('SELECT data FROM profile').toArray()[0];
+    this.cached = row ? (JSON.parse(row.data) as Profile) : null;
+  }
+
+  get(): Profile | null {
+    return this.cached;
+  }
+
+  set(profile: Profile): void {
+    this.sql.exec(
+      'INSERT INTO profile (singleton, data) VALUES (1, ?) ON CONFLICT(singleton) DO UPDATE SET data = excluded.data',
+      JSON.stringify(profile),
+    );
+    this.cached = profile;
+  }
+}

@@ -1,0 +1,34 @@
+/** The user actor's own SQLite tables. */
+import { COUNTERS_DDL } from '../shared/counters';
+
+export const USER_DDL = [
+  `CREATE TABLE IF NOT EXISTS profile (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     data TEXT NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS sessions (
+     id TEXT PRIMARY KEY,
+     created_at INTEGER NOT NULL,
+     last_used_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     absolute_expires_at INTEGER NOT NULL,
+     user_agent TEXT,
+     ip TEXT,
+     amr TEXT NOT NULL,
+     refresh_key TEXT NOT NULL,
+     revoked_at INTEGER
+   )`,
+  `CREATE TABLE IF NOT EXISTS refresh_tokens (
+     hash TEXT PRIMARY KEY,
+     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+     created_at INTEGER NOT NULL,
+     used_at INTEGER
+   )`,
+  'CREATE INDEX IF NOT EXISTS refresh_tokens_session ON refresh_tokens (session_id)',
+  `CREATE TABLE IF NOT EXISTS login_guard (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     failures INTEGER NOT NULL,
+     locked_until INTEGER
+   )`,
+  COUNTERS_DDL,
+];

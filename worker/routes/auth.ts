@@ -1,0 +1,182 @@
+/** Sign-up, sign-in, refresh, sign-out and the verification keys (DESIGN.md §3). */
+import { recordAudit } from '../../core/db/audit';
+import { findUserByEmail, insertUser, toProfile, updateUser } from '../../core/db/users';
+import { randomId } from '../../core/encoding';
+import { publicJwks } from '../../core/jwt';
+import { hashPassword, needsRehash, verifyDecoy, verifyPassword } from '../../core/password';
+import { passwordProblem } from '../../core/password-policy';
+import { CookieMode, JwksOut, Login, Refresh, Signup, TokensOut } from '../../core/schemas/auth';
+import { clientInfo, userActor } from '../auth/actor';
+import { requireTrustedOrigin } from '../auth/authenticate';
+import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
+import { tokensResponse } from '../auth/issue';
+import { callerId } from '../auth/profile';
+import type { RequestContext } from '../context';
+import { ApiError } from '../errors';
+import { json, noContent, route } from '../route';
+
+const BAD_CREDENTIALS = 'The email or password is wrong.';
+const REFRESH_TOKEN = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43})$/;
+
+export const locked = (retryAfterS: number) =>
+  new ApiError('account_locked', undefined, { headers: { 'retry-after': String(retryAfterS) } });
+
+export async function requireAcceptablePassword(password: string, field: string): Promise<void> {
+  const problem = await passwordProblem(password);
+  if (problem) {
+    throw new ApiError('invalid_request', 'The password is not acceptable.', {
+      details: [{ path: field, message: problem }],
+    });
+  }
+}
+
+const audit = (
+  rc: RequestContext,
+  userId: string,
+  type: Parameters<typeof recordAudit>[1]['type'],
+  details?: Record<string, unknown>,
+) => recordAudit(rc.env.DB, { userId, type, ip: rc.ip, userAgent: rc.userAgent, details });
+
+export const authRoutes = [
+  route({
+    method: 'POST',
+    path: '/v1/auth/signup',
+    summary: 'Create an account and sign in',
+    tag: 'Auth',
+    access: 'public',
+    ipLimit: 'auth',
+    body: Signup,
+    query: CookieMode,
+    responses: {
+      201: { description: 'The account and its first session.', schema: TokensOut },
+      409: { description: 'An account with this email exists.' },
+    },
+    async handle({ rc, body, query }) {
+      await requireAcceptablePassword(body.password, 'password');
+      const now = Date.now();
+      const row = {
+        id: randomId(),
+        email: body.email,
+        name: body.name ?? null,
+        passwordHash: hashPassword(body.password),
+        emailVerified: false,
+        mfaEnabled: false,
+        createdAt: now,
+        updatedAt: now,
+      };
+      if (!(await insertUser(rc.env.DB, row)))
+        throw new ApiError('conflict', 'An account with this email already exists.');
+      const profile = toProfile(row);
+      const opened = await userActor(rc, row.id).loginSucceeded(profile, clientInfo(rc), ['pwd']);
+      if (!opened.ok) throw locked(opened.error.retryAfterS);
+      await audit(rc, row.id, 'signup');
+      return tokensResponse(rc, profile, opened.value, query.mode, 201);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/auth/login',
+    summary: 'Sign in with email and password',
+    tag: 'Auth',
+    access: 'public',
+    ipLimit: 'auth',
+    body: Login,
+    query: CookieMode,
+    responses: {
+      200: { description: 'A new session.', schema: TokensOut },
+      401: { description: 'Wrong email or password, or `mfa_required` with an `mfa_token`.' },
+      423: { description: 'Locked after repeated failures; `retry-after` says for how long.' },
+    },
+    async handle({ rc, body, query }) {
+      const user = await findUserByEmail(rc.env.DB, body.email);
+      if (!user?.passwordHash) {
+        verifyDecoy(body.password);
+        throw new ApiError('unauthorized', BAD_CREDENTIALS);
+      }
+      const actor = userActor(rc, user.id);
+      const state = await actor.loginState();
+      if (state.locked) throw locked(state.retryAfterS);
+      if (!verifyPassword(body.password, user.passwordHash)) {
+        const after = await actor.loginFailed();
+        await audit(rc, user.id, 'login_failed', { reason: 'password' });
+        if (after.justLocked) await audit(rc, user.id, 'account_locked');
+        throw new ApiError('unauthorized', BAD_CREDENTIALS);
+      }
+      const current = needsRehash(user.passwordHash)
+        ? ((await updateUser(rc.env.DB, user.id, { passwordHash: hashPassword(body.password) })) ?? user)
+        : user;
+      const opened = await actor.loginSucceeded(toProfile(current), clientInfo(rc), ['pwd']);
+      if (!opened.ok) throw locked(opened.error.retryAfterS);
+      await audit(rc, user.id, 'login_succeeded');
+      return tokensResponse(rc, toProfile(current), opened.value, query.mode);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/auth/refresh',
+    summary: 'Trade a refresh token for a new pair; the old one is spent',
+    tag: 'Auth',
+    access: 'public',
+    ipLimit: 'refresh',
+    body: Refresh,
+    query: CookieMode,
+    responses: {
+      200: { description: 'A new access and refresh token.', schema: TokensOut },
+      401: { description: 'Unknown, expired or spent token; reuse of a spent token revokes its session.' },
+    },
+    async handle({ request, rc, body, query }) {
+      let token = body.refresh_token ?? null;
+      if (!token && query.mode === 'cookie') {
+        requireTrustedOrigin(request, rc);
+        token = readCookie(request, REFRESH_COOKIE);
+      }
+      if (!token) {
+        throw new ApiError('invalid_request', 'The request has invalid fields.', {
+          details: [{ path: 'refresh_token', message: 'is required' }],
+        });
+      }
+      const match = REFRESH_TOKEN.exec(token);
+      if (!match) throw new ApiError('unauthorized', 'The refresh token is invalid.');
+      const userId = match[1]!;
+      const result = await userActor(rc, userId).refresh(userId, token, clientInfo(rc));
+      if (!result.ok) {
+        if (result.error.type === 'reused') {
+          await audit(rc, userId, 'refresh_reuse_detected', { session_id: result.error.sessionId });
+        }
+        throw new ApiError('unauthorized', 'The refresh token is invalid.');
+      }
+      const { profile, ...session } = result.value;
+      if (!profile) throw new ApiError('unauthorized', 'The refresh token is invalid.');
+      return tokensResponse(rc, profile, session, query.mode);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/auth/logout',
+    summary: 'Revoke the current session',
+    tag: 'Auth',
+    access: 'user',
+    scope: 'account',
+    responses: { 204: { description: 'The session is revoked; its tokens stop working at once.' } },
+    async handle({ rc }) {
+      const userId = callerId(rc);
+      const sessionId = rc.principal?.sessionId;
+      if (sessionId) {
+        await userActor(rc, userId).revokeSession(sessionId);
+        await audit(rc, userId, 'logout', { session_id: sessionId });
+      }
+      const headers = new Headers();
+      for (const cookie of clearedCookies()) headers.append('set-cookie', cookie);
+      return noContent(headers);
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    summary: 'Public keys that verify access tokens',
+    tag: 'Auth',
+    access: 'public',
+    responses: { 200: { description: 'A JWK set; `kid` names each key.', schema: JwksOut } },
+    handle: ({ rc }) => json(publicJwks(rc.config.jwt), 200, { 'cache-control': 'public, max-age=300' }),
+  }),
+];

@@ -1,0 +1,157 @@
+/** The signed-in user's own account: profile, password, export, erasure, audit log. */
+import { listAudit, recordAudit } from '../../core/db/audit';
+import { exportUserRows } from '../../core/db/export';
+import { findUserById, toProfile, updateUser } from '../../core/db/users';
+import { hashPassword, verifyPassword } from '../../core/password';
+import {
+  AuditOut,
+  AuditQuery,
+  ChangePassword,
+  DeleteAccount,
+  ProfileOut,
+  UpdateProfile,
+} from '../../core/schemas/auth';
+import { userActor } from '../auth/actor';
+import { eraseUser } from '../auth/erase';
+import { callerId, currentProfile } from '../auth/profile';
+import type { RequestContext } from '../context';
+import { ApiError } from '../errors';
+import { json, noContent, route } from '../route';
+import { requireAcceptablePassword } from './auth';
+
+/** The caller's row with a password check, for the operations that need one. */
+async function requirePassword(rc: RequestContext, password: string, field: string) {
+  const user = await findUserById(rc.env.DB, callerId(rc));
+  if (!user) throw new ApiError('unauthorized');
+  if (!user.passwordHash || !verifyPassword(password, user.passwordHash)) {
+    throw new ApiError('forbidden', 'The password is wrong.', { details: [{ path: field, message: 'is wrong' }] });
+  }
+  return user;
+}
+
+export const meRoutes = [
+  route({
+    method: 'GET',
+    path: '/v1/me',
+    summary: 'Your profile',
+    tag: 'Account',
+    access: 'user',
+    scope: 'read',
+    responses: { 200: { description: 'The profile, from your actor’s cached copy.', schema: ProfileOut } },
+    handle: async ({ rc }) => json(await currentProfile(rc)),
+  }),
+  route({
+    method: 'PATCH',
+    path: '/v1/me',
+    summary: 'Change your display name',
+    tag: 'Account',
+    access: 'user',
+    scope: 'write',
+    body: UpdateProfile,
+    responses: { 200: { description: 'The updated profile.', schema: ProfileOut } },
+    async handle({ rc, body }) {
+      const userId = callerId(rc);
+      const row = await updateUser(rc.env.DB, userId, { name: body.name });
+      if (!row) throw new ApiError('unauthorized');
+      const profile = toProfile(row);
+      await userActor(rc, userId).setProfile(profile);
+      await recordAudit(rc.env.DB, { userId, type: 'profile_updated', ip: rc.ip, userAgent: rc.userAgent });
+      return json(profile);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/me/password',
+    summary: 'Change your password; every other session is revoked',
+    tag: 'Account',
+    access: 'user',
+    scope: 'account',
+    body: ChangePassword,
+    responses: {
+      204: { description: 'Changed.' },
+      403: { description: 'The current password is wrong.' },
+    },
+    async handle({ rc, body }) {
+      const user = await requirePassword(rc, body.current_password, 'current_password');
+      await requireAcceptablePassword(body.new_password, 'new_password');
+      await updateUser(rc.env.DB, user.id, { passwordHash: hashPassword(body.new_password) });
+      const revoked = await userActor(rc, user.id).revokeOtherSessions(rc.principal?.sessionId ?? null);
+      await recordAudit(rc.env.DB, {
+        userId: user.id,
+        type: 'password_changed',
+        ip: rc.ip,
+        userAgent: rc.userAgent,
+        details: { sessions_revoked: revoked },
+      });
+      return noContent();
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/me/export',
+    summary: 'Everything stored about you, as JSON (GDPR access)',
+    tag: 'Account',
+    access: 'user',
+    scope: 'account',
+    responses: { 200: { description: 'The export.' } },
+    async handle({ rc }) {
+      const userId = callerId(rc);
+      const [rows, actorState] = await Promise.all([
+        exportUserRows(rc.env.DB, userId),
+        userActor(rc, userId).exportState(),
+      ]);
+      if (!rows) throw new ApiError('unauthorized');
+      return json({ exported_at: new Date().toISOString(), ...rows, ...actorState }, 200, {
+        'content-disposition': 'attachment; filename="export.json"',
+        'cache-control': 'no-store',
+      });
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/me',
+    summary: 'Delete your account and everything that is yours (GDPR erasure)',
+    tag: 'Account',
+    access: 'user',
+    scope: 'account',
+    body: DeleteAccount,
+    responses: {
+      204: { description: 'Deleted: sessions, tokens, devices, sockets, rows and actor state.' },
+      403: { description: 'The password is wrong.' },
+    },
+    async handle({ rc, body }) {
+      const user = await requirePassword(rc, body.password, 'password');
+      await eraseUser(rc, user.id);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/me/audit',
+    summary: 'Security events of your account, newest first',
+    tag: 'Account',
+    access: 'user',
+    scope: 'read',
+    query: AuditQuery,
+    responses: {
+      200: { description: 'A page of events; pass `next_cursor` as `cursor` for the next.', schema: AuditOut },
+    },
+    async handle({ rc, query }) {
+      const [at, id] = query.cursor ? (query.cursor.split('.') as [string, string]) : [];
+      const before = at && id ? { createdAt: Number(at), id } : null;
+      const { rows, more } = await listAudit(rc.env.DB, callerId(rc), query.limit, before);
+      const last = rows.at(-1);
+      return json({
+        events: rows.map((r) => ({
+          id: r.id,
+          type: r.type,
+          ip: r.ip,
+          user_agent: r.userAgent,
+          details: r.details,
+          created_at: new Date(r.createdAt).toISOString(),
+        })),
+        next_cursor: more && last ? `${last.createdAt}.${last.id}` : null,
+      });
+    },
+  }),
+];

@@ -1,0 +1,52 @@
+/** The signed-in user's sessions: list and revoke. */
+import { recordAudit } from '../../core/db/audit';
+import { SessionParams, SessionsOut } from '../../core/schemas/auth';
+import { userActor } from '../auth/actor';
+import { callerId } from '../auth/profile';
+import { ApiError } from '../errors';
+import { validate } from '../http/body';
+import { json, noContent, route } from '../route';
+
+export const sessionRoutes = [
+  route({
+    method: 'GET',
+    path: '/v1/auth/sessions',
+    summary: 'List live sessions',
+    tag: 'Auth',
+    access: 'user',
+    scope: 'account',
+    responses: {
+      200: { description: 'Live sessions, newest first; `current` marks the caller.', schema: SessionsOut },
+    },
+    async handle({ rc }) {
+      const sessions = await userActor(rc, callerId(rc)).listSessions(rc.principal?.sessionId ?? null);
+      return json({ sessions });
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/auth/sessions/:id',
+    summary: 'Revoke one session',
+    tag: 'Auth',
+    access: 'user',
+    scope: 'account',
+    responses: {
+      204: { description: 'Revoked; its tokens stop working at once.' },
+      404: { description: 'No live session of yours has this id.' },
+    },
+    async handle({ rc, params }) {
+      const { id } = validate(SessionParams, params);
+      const userId = callerId(rc);
+      const result = await userActor(rc, userId).revokeSession(id);
+      if (!result.ok) throw new ApiError('not_found', 'No such session.');
+      await recordAudit(rc.env.DB, {
+        userId,
+        type: 'session_revoked',
+        ip: rc.ip,
+        userAgent: rc.userAgent,
+        details: { session_id: id },
+      });
+      return noContent();
+    },
+  }),
+];
