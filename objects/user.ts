@@ -4,9 +4,8 @@
  * throw only on bugs.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { type Config, configFrom } from '../core/config';
 import type { Profile } from '../core/db/users';
-import type { Decision } from '../core/rate-limit';
+import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import { hitCounter } from './shared/counters';
 import { type GuardState, LoginGuard } from './user/login-guard';
@@ -23,14 +22,12 @@ import {
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
 
 export class UserObject extends DurableObject<Env> {
-  private readonly config: Config;
   private sessions!: SessionStore;
   private guard!: LoginGuard;
   private profile!: ProfileCache;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.config = configFrom(env);
     ctx.blockConcurrencyWhile(async () => this.open());
   }
 
@@ -38,7 +35,7 @@ export class UserObject extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     for (const statement of USER_DDL) sql.exec(statement);
     this.sessions = new SessionStore(sql, this.ctx.storage);
-    this.guard = new LoginGuard(sql, this.config.rateLimits.lockout);
+    this.guard = new LoginGuard(sql);
     this.profile = new ProfileCache(sql);
   }
 
@@ -56,8 +53,9 @@ export class UserObject extends DurableObject<Env> {
     return this.guard.state();
   }
 
-  loginFailed(): GuardState & { justLocked: boolean } {
-    return this.guard.fail();
+  /** Counts a failed sign-in against the lockout policy (the `lockout` bucket of RATE_LIMITS). */
+  loginFailed(policy: Window): GuardState & { justLocked: boolean } {
+    return this.guard.fail(policy);
   }
 
   /** A correct password (and second factor, if any): resets the failure count and opens a session. */
@@ -88,9 +86,10 @@ export class UserObject extends DurableObject<Env> {
    */
   authorize(
     sessionId: string | null,
+    limit: Window,
   ): Result<{ rate: Decision; profile: Profile | null; amr: string[] }, AuthorizeFailure> {
     if (sessionId !== null && !this.sessions.touch(sessionId)) return err({ type: 'unauthorized' });
-    const rate = hitCounter(this.ctx.storage.sql, 'api', this.config.rateLimits.api, Date.now());
+    const rate = hitCounter(this.ctx.storage.sql, 'api', limit, Date.now());
     if (!rate.allowed) return err({ type: 'rate_limited', rate });
     return ok({ rate, profile: this.profile.get(), amr: sessionId ? this.sessions.amrOf(sessionId) : [] });
   }

@@ -8,10 +8,7 @@ export interface GuardState {
 }
 
 export class LoginGuard {
-  constructor(
-    private readonly sql: SqlStorage,
-    private readonly policy: Window,
-  ) {}
+  constructor(private readonly sql: SqlStorage) {}
 
   private read(): { failures: number; locked_until: number | null } {
     return (
@@ -38,14 +35,14 @@ export class LoginGuard {
   }
 
   /** Counts a failure; returns the state after it, locked when this failure reached the limit. */
-  fail(now = Date.now()): GuardState & { justLocked: boolean } {
+  fail(policy: Window, now = Date.now()): GuardState & { justLocked: boolean } {
     const current = this.state(now);
     if (current.locked) return { ...current, justLocked: false };
     const failures = this.read().failures + 1;
-    if (failures >= this.policy.limit) {
-      const until = now + this.policy.window_s * 1000;
+    if (failures >= policy.limit) {
+      const until = now + policy.window_s * 1000;
       this.write(0, until);
-      return { locked: true, retryAfterS: this.policy.window_s, justLocked: true };
+      return { locked: true, retryAfterS: policy.window_s, justLocked: true };
     }
     this.write(failures, null);
     return { locked: false, retryAfterS: 0, justLocked: false };

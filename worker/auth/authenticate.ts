@@ -33,7 +33,7 @@ export async function authenticate(
   if (cookie) requireTrustedOrigin(request, rc);
   const claims = await verifyAccessToken(rc.config.jwt, token);
   if (!claims) throw new ApiError('unauthorized', 'The access token is invalid or expired.');
-  const verdict = await userActor(rc, claims.sub).authorize(claims.sid);
+  const verdict = await userActor(rc, claims.sub).authorize(claims.sid, rc.config.rateLimits.api);
   if (!verdict.ok) {
     if (verdict.error.type === 'rate_limited') {
       throw new ApiError('rate_limited', undefined, { headers: rateLimitHeaders(verdict.error.rate) });

@@ -97,7 +97,7 @@ export const authRoutes = [
       const state = await actor.loginState();
       if (state.locked) throw locked(state.retryAfterS);
       if (!verifyPassword(body.password, user.passwordHash)) {
-        const after = await actor.loginFailed();
+        const after = await actor.loginFailed(rc.config.rateLimits.lockout);
         await audit(rc, user.id, 'login_failed', { reason: 'password' });
         if (after.justLocked) await audit(rc, user.id, 'account_locked');
         throw new ApiError('unauthorized', BAD_CREDENTIALS);
