@@ -5,7 +5,9 @@ import { call, expectError, freshIp, login, PASSWORD, signup } from './helpers';
 
 const auditTypes = async (userId: string) =>
   (
-    await env.DB.prepare('SELECT type FROM audit_log WHERE user_id = ? ORDER BY created_at, rowid').bind(userId).all<{ type: string }>()
+    await env.DB.prepare('SELECT type FROM audit_log WHERE user_id = ? ORDER BY created_at, rowid')
+      .bind(userId)
+      .all<{ type: string }>()
   ).results.map((r) => r.type);
 
 describe('POST /v1/auth/login', () => {
@@ -26,7 +28,8 @@ describe('POST /v1/auth/login', () => {
 
   it('locks the account after 5 failures in a row, then refuses even the right password with 423', async () => {
     const { email, user } = await signup();
-    for (let i = 0; i < 5; i++) await expectError(await login(email, 'wrong password!', freshIp()), 401, 'unauthorized');
+    for (let i = 0; i < 5; i++)
+      await expectError(await login(email, 'wrong password!', freshIp()), 401, 'unauthorized');
     const lockedOut = await login(email, PASSWORD, freshIp());
     await expectError(lockedOut, 423, 'account_locked');
     expect(Number(lockedOut.headers.get('retry-after'))).toBeGreaterThan(29 * 60);
@@ -89,7 +92,9 @@ describe('POST /v1/auth/login', () => {
     const weak = hashPassword(PASSWORD, { m: 1024, t: 1, p: 1 });
     await env.DB.prepare('UPDATE users SET password_hash = ? WHERE id = ?').bind(weak, user.id).run();
     expect((await login(email, PASSWORD)).status).toBe(200);
-    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE id = ?').bind(user.id).first<{ password_hash: string }>();
+    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE id = ?')
+      .bind(user.id)
+      .first<{ password_hash: string }>();
     expect(row?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect((await login(email, PASSWORD)).status).toBe(200);
   });
@@ -97,8 +102,16 @@ describe('POST /v1/auth/login', () => {
   it('refuses bad input without counting a failure', async () => {
     const { email } = await signup();
     await expectError(await call('/v1/auth/login', { method: 'POST', body: { email } }), 400, 'invalid_request');
-    await expectError(await call('/v1/auth/login', { method: 'POST', body: { email, password: 7 } }), 400, 'invalid_request');
-    await expectError(await call('/v1/auth/login', { method: 'POST', body: { email, password: PASSWORD, x: 1 } }), 400, 'invalid_request');
+    await expectError(
+      await call('/v1/auth/login', { method: 'POST', body: { email, password: 7 } }),
+      400,
+      'invalid_request',
+    );
+    await expectError(
+      await call('/v1/auth/login', { method: 'POST', body: { email, password: PASSWORD, x: 1 } }),
+      400,
+      'invalid_request',
+    );
     await expectError(await call('/v1/auth/login', { method: 'POST', body: '{' }), 400, 'invalid_request');
     await expectError(
       await call('/v1/auth/login', { method: 'POST', body: { email, password: 'p'.repeat(2000) } }),

@@ -3,7 +3,8 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, expectError, freshIp, signup, type Tokens } from './helpers';
 
-const refresh = (refresh_token: string, ip?: string) => call('/v1/auth/refresh', { method: 'POST', body: { refresh_token }, ip });
+const refresh = (refresh_token: string, ip?: string) =>
+  call('/v1/auth/refresh', { method: 'POST', body: { refresh_token }, ip });
 
 /** Moves every spent token's use back in time, as if `ms` had passed. */
 async function age(userId: string, ms: number) {
@@ -48,7 +49,9 @@ describe('POST /v1/auth/refresh', () => {
     await expectError(await refresh(tokens.refresh_token), 401, 'unauthorized');
     await expectError(await call('/v1/me', { token: next.access_token }), 401, 'unauthorized');
     await expectError(await refresh(next.refresh_token), 401, 'unauthorized');
-    const audit = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE user_id = ? AND type = 'refresh_reuse_detected'")
+    const audit = await env.DB.prepare(
+      "SELECT count(*) AS n FROM audit_log WHERE user_id = ? AND type = 'refresh_reuse_detected'",
+    )
       .bind(tokens.user.id)
       .first<{ n: number }>();
     expect(audit?.n).toBe(1);
@@ -56,7 +59,9 @@ describe('POST /v1/auth/refresh', () => {
 
   it('leaves the user’s other sessions alone when one family is revoked for reuse', async () => {
     const tokens = await signup();
-    const other = (await (await call('/v1/auth/login', { method: 'POST', body: { email: tokens.email, password: tokens.password } })).json()) as Tokens;
+    const other = (await (
+      await call('/v1/auth/login', { method: 'POST', body: { email: tokens.email, password: tokens.password } })
+    ).json()) as Tokens;
     await refresh(tokens.refresh_token);
     await age(tokens.user.id, 11_000);
     await refresh(tokens.refresh_token);
@@ -97,8 +102,16 @@ describe('POST /v1/auth/refresh', () => {
 
   it('refuses bad bodies with invalid_request', async () => {
     await expectError(await call('/v1/auth/refresh', { method: 'POST', body: {} }), 400, 'invalid_request');
-    await expectError(await call('/v1/auth/refresh', { method: 'POST', body: { refresh_token: 5 } }), 400, 'invalid_request');
-    await expectError(await call('/v1/auth/refresh', { method: 'POST', body: { refresh_token: 'a', more: 1 } }), 400, 'invalid_request');
+    await expectError(
+      await call('/v1/auth/refresh', { method: 'POST', body: { refresh_token: 5 } }),
+      400,
+      'invalid_request',
+    );
+    await expectError(
+      await call('/v1/auth/refresh', { method: 'POST', body: { refresh_token: 'a', more: 1 } }),
+      400,
+      'invalid_request',
+    );
     await expectError(await call('/v1/auth/refresh', { method: 'POST', body: 'nope' }), 400, 'invalid_request');
   });
 

@@ -3,15 +3,26 @@ import { describe, expect, it } from 'vitest';
 import { call, expectError, PASSWORD, signup, uniqueEmail } from './helpers';
 
 const countUsers = async (email: string) =>
-  (await env.DB.prepare('SELECT count(*) AS n FROM users WHERE lower(email) = lower(?)').bind(email).first<{ n: number }>())?.n;
+  (
+    await env.DB.prepare('SELECT count(*) AS n FROM users WHERE lower(email) = lower(?)')
+      .bind(email)
+      .first<{ n: number }>()
+  )?.n;
 
 describe('POST /v1/auth/signup', () => {
   it('creates the account and answers 201 with the user and a token pair', async () => {
     const email = uniqueEmail();
-    const response = await call('/v1/auth/signup', { method: 'POST', body: { email, password: PASSWORD, name: 'Ada' } });
+    const response = await call('/v1/auth/signup', {
+      method: 'POST',
+      body: { email, password: PASSWORD, name: 'Ada' },
+    });
     expect(response.status).toBe(201);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 900, user: { email, name: 'Ada', mfa_enabled: false } });
+    expect(body).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: 900,
+      user: { email, name: 'Ada', mfa_enabled: false },
+    });
     expect(typeof body.access_token).toBe('string');
     expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     expect(Object.keys(body.user as object).sort()).toEqual(['created_at', 'email', 'id', 'mfa_enabled', 'name']);
@@ -19,14 +30,19 @@ describe('POST /v1/auth/signup', () => {
 
   it('stores the password only as an argon2id PHC string', async () => {
     const { user } = await signup();
-    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE id = ?').bind(user.id).first<{ password_hash: string }>();
+    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE id = ?')
+      .bind(user.id)
+      .first<{ password_hash: string }>();
     expect(row?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(row?.password_hash).not.toContain(PASSWORD);
   });
 
   it('answers 409 conflict for an email that exists, whatever its case', async () => {
     const { email } = await signup();
-    const response = await call('/v1/auth/signup', { method: 'POST', body: { email: email.toUpperCase(), password: PASSWORD } });
+    const response = await call('/v1/auth/signup', {
+      method: 'POST',
+      body: { email: email.toUpperCase(), password: PASSWORD },
+    });
     await expectError(response, 409, 'conflict');
     expect(await countUsers(email)).toBe(1);
   });
@@ -72,7 +88,11 @@ describe('POST /v1/auth/signup', () => {
   it('refuses malformed JSON, a non-JSON content type and a JSON array', async () => {
     await expectError(await call('/v1/auth/signup', { method: 'POST', body: '{"email":' }), 400, 'invalid_request');
     await expectError(
-      await call('/v1/auth/signup', { method: 'POST', body: 'email=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      await call('/v1/auth/signup', {
+        method: 'POST',
+        body: 'email=a',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
       400,
       'invalid_request',
     );
@@ -90,7 +110,10 @@ describe('POST /v1/auth/signup', () => {
   });
 
   it('refuses an unknown query parameter', async () => {
-    const response = await call('/v1/auth/signup?debug=1', { method: 'POST', body: { email: uniqueEmail(), password: PASSWORD } });
+    const response = await call('/v1/auth/signup?debug=1', {
+      method: 'POST',
+      body: { email: uniqueEmail(), password: PASSWORD },
+    });
     await expectError(response, 400, 'invalid_request');
   });
 });

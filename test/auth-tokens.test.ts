@@ -59,7 +59,9 @@ describe('access tokens', () => {
   });
 
   it('refuses a token signed by a key that is not in the set', async () => {
-    const stranger = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign'])) as CryptoKeyPair;
+    const stranger = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+    ])) as CryptoKeyPair;
     const jwk = (await crypto.subtle.exportKey('jwk', stranger.privateKey)) as JWK;
     const token = await forge(tokens.user.id, sid, { key: { ...jwk, kid: keys[0]!.kid } });
     await expectError(await call('/v1/me', { token }), 401, 'unauthorized');
@@ -119,7 +121,11 @@ describe('access tokens', () => {
   it('refuses garbage, an empty bearer and another scheme', async () => {
     await expectError(await call('/v1/me', { token: 'garbage' }), 401, 'unauthorized');
     await expectError(await call('/v1/me', { headers: { authorization: 'Bearer ' } }), 401, 'unauthorized');
-    await expectError(await call('/v1/me', { headers: { authorization: `Basic ${btoa('a:b')}` } }), 401, 'unauthorized');
+    await expectError(
+      await call('/v1/me', { headers: { authorization: `Basic ${btoa('a:b')}` } }),
+      401,
+      'unauthorized',
+    );
     await expectError(await call('/v1/me'), 401, 'unauthorized');
   });
 });

@@ -84,11 +84,16 @@ describe('GET /v1/me/audit', () => {
     for (let i = 0; i < 3; i++) await login(first.email, 'wrong password!', `192.0.2.${i + 1}`);
     const page1 = await call('/v1/me/audit?limit=2', { token: first.access_token });
     expect(page1.status).toBe(200);
-    const body1 = (await page1.json()) as { events: { type: string; ip: string; created_at: string }[]; next_cursor: string };
+    const body1 = (await page1.json()) as {
+      events: { type: string; ip: string; created_at: string }[];
+      next_cursor: string;
+    };
     expect(body1.events).toHaveLength(2);
     expect(body1.events[0]).toMatchObject({ type: 'login_failed', ip: '192.0.2.3' });
     expect(body1.next_cursor).toBeTruthy();
-    const body2 = (await (await call(`/v1/me/audit?limit=2&cursor=${body1.next_cursor}`, { token: first.access_token })).json()) as {
+    const body2 = (await (
+      await call(`/v1/me/audit?limit=2&cursor=${body1.next_cursor}`, { token: first.access_token })
+    ).json()) as {
       events: { type: string }[];
       next_cursor: string | null;
     };
@@ -125,19 +130,33 @@ describe('GET /v1/me/export', () => {
 describe('DELETE /v1/me', () => {
   it('refuses a wrong password and deletes nothing', async () => {
     const { access_token, user } = await signup();
-    await expectError(await call('/v1/me', { method: 'DELETE', token: access_token, body: { password: 'nope nope nope' } }), 403, 'forbidden');
-    await expectError(await call('/v1/me', { method: 'DELETE', token: access_token, body: {} }), 400, 'invalid_request');
+    await expectError(
+      await call('/v1/me', { method: 'DELETE', token: access_token, body: { password: 'nope nope nope' } }),
+      403,
+      'forbidden',
+    );
+    await expectError(
+      await call('/v1/me', { method: 'DELETE', token: access_token, body: {} }),
+      400,
+      'invalid_request',
+    );
     expect(await env.DB.prepare('SELECT id FROM users WHERE id = ?').bind(user.id).first()).not.toBeNull();
   });
 
   it('erases the user: rows, actor state and tokens, and frees the email', async () => {
     const first = await signup();
     const other = (await (await login(first.email, first.password)).json()) as Tokens;
-    const response = await call('/v1/me', { method: 'DELETE', token: first.access_token, body: { password: first.password } });
+    const response = await call('/v1/me', {
+      method: 'DELETE',
+      token: first.access_token,
+      body: { password: first.password },
+    });
     expect(response.status).toBe(204);
     for (const table of ['users', 'audit_log']) {
       const column = table === 'users' ? 'id' : 'user_id';
-      const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`).bind(first.user.id).first<{ n: number }>();
+      const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`)
+        .bind(first.user.id)
+        .first<{ n: number }>();
       expect(row?.n).toBe(0);
     }
     const leftovers = await runInDurableObject(env.USER.getByName(first.user.id), (_i, state) => ({
@@ -146,8 +165,15 @@ describe('DELETE /v1/me', () => {
     }));
     expect(leftovers).toEqual({ sessions: 0, profile: 0 });
     await expectError(await call('/v1/me', { token: other.access_token }), 401, 'unauthorized');
-    await expectError(await call('/v1/auth/refresh', { method: 'POST', body: { refresh_token: other.refresh_token } }), 401, 'unauthorized');
+    await expectError(
+      await call('/v1/auth/refresh', { method: 'POST', body: { refresh_token: other.refresh_token } }),
+      401,
+      'unauthorized',
+    );
     await expectError(await login(first.email, first.password), 401, 'unauthorized');
-    expect((await call('/v1/auth/signup', { method: 'POST', body: { email: first.email, password: first.password } })).status).toBe(201);
+    expect(
+      (await call('/v1/auth/signup', { method: 'POST', body: { email: first.email, password: first.password } }))
+        .status,
+    ).toBe(201);
   });
 });

@@ -32,7 +32,8 @@ describe('GET /openapi.json', () => {
     for (const r of routes) {
       const op = operationOf(document, r);
       if (!op) missing.push(`${r.method} ${r.path}`);
-      else if (r.body && !op.requestBody?.content['application/json']?.schema) missing.push(`${r.method} ${r.path} body`);
+      else if (r.body && !op.requestBody?.content['application/json']?.schema)
+        missing.push(`${r.method} ${r.path} body`);
       for (const status of Object.keys(r.responses)) {
         if (op && !op.responses[status]) missing.push(`${r.method} ${r.path} ${status}`);
       }
@@ -112,8 +113,15 @@ describe('the document generator', () => {
 
   it('survives schemas with transforms and custom checks', () => {
     const converter = new SchemaConverter();
-    expect(converter.convert(v.pipe(v.string(), v.transform(Number), v.number()), 'output')).toEqual({ type: 'number' });
-    expect(converter.convert(v.custom(() => true), 'input')).toEqual({});
+    expect(converter.convert(v.pipe(v.string(), v.transform(Number), v.number()), 'output')).toEqual({
+      type: 'number',
+    });
+    expect(
+      converter.convert(
+        v.custom(() => true),
+        'input',
+      ),
+    ).toEqual({});
   });
 
   it('hoists recursive definitions into components.schemas', () => {
@@ -133,7 +141,9 @@ describe('the document generator', () => {
     expect(statuses(user)).toEqual(['200', '401', '403', '429', '500', '504']);
     expect(statuses(admin)).toEqual(['200', '401', '404', '500', '504']);
     const conflict = operationOf(document, limited)!.responses['409']!;
-    expect(conflict.content).toEqual({ 'application/json': expect.objectContaining({ schema: { $ref: '#/components/schemas/Error' } }) });
+    expect(conflict.content).toEqual({
+      'application/json': expect.objectContaining({ schema: { $ref: '#/components/schemas/Error' } }),
+    });
   });
 
   it('puts rate-limit headers on limited routes, retry-after on 429, x-request-id everywhere', () => {
@@ -149,7 +159,11 @@ describe('the document generator', () => {
   });
 
   it('asks users for a token, an API key with the route scope, or the cookie; admins for the operator token', () => {
-    expect(operationOf(document, user)!.security).toEqual([{ bearerAuth: [] }, { apiKey: ['read'] }, { cookieAuth: [] }]);
+    expect(operationOf(document, user)!.security).toEqual([
+      { bearerAuth: [] },
+      { apiKey: ['read'] },
+      { cookieAuth: [] },
+    ]);
     expect(operationOf(document, admin)!.security).toEqual([{ adminToken: [] }]);
     expect(operationOf(document, limited)!.security).toBeUndefined();
   });
