@@ -146,6 +146,20 @@ describe('the document generator', () => {
     });
   });
 
+  it('gives each error response an example with the code of its status', () => {
+    const responses = operationOf(document, limited)!.responses;
+    const code = (status: string) =>
+      (responses[status]!.content!['application/json'] as { example: { error: { code: string } } }).example.error.code;
+    expect(['400', '409', '413', '429', '500', '504'].map(code)).toEqual([
+      'invalid_request',
+      'conflict',
+      'payload_too_large',
+      'rate_limited',
+      'internal',
+      'timeout',
+    ]);
+  });
+
   it('puts rate-limit headers on limited routes, retry-after on 429, x-request-id everywhere', () => {
     const created = operationOf(document, limited)!.responses;
     expect(Object.keys(created['201']!.headers!)).toEqual([

@@ -1,6 +1,8 @@
 /** The parts every operation shares: the error shape, common headers, security schemes. */
 import * as v from 'valibot';
-import { type ErrorCode, ERROR_STATUS } from '../errors';
+import { ApiError, ERROR_STATUS, type ErrorCode } from '../errors';
+
+const EXAMPLE_REQUEST_ID = '3f0c2a9e-5b1d-4c8e-9a7f-2d6b1e4c8a90';
 
 /** The error body of DESIGN.md §2, as `errorResponse` writes it. */
 export const ErrorBody = v.pipe(
@@ -17,12 +19,20 @@ export const ErrorBody = v.pipe(
       error: {
         code: 'invalid_request',
         message: 'The request has invalid fields.',
-        request_id: '3f0c2a9e-5b1d-4c8e-9a7f-2d6b1e4c8a90',
+        request_id: EXAMPLE_REQUEST_ID,
         details: [{ path: 'email', message: 'must be an email address' }],
       },
     },
   ]),
 );
+
+/** An error body as the API writes it for this status, or undefined for a status without a code. */
+export function errorExample(status: number): unknown {
+  const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((name) => ERROR_STATUS[name] === status);
+  if (!code) return undefined;
+  const details = code === 'invalid_request' ? [{ path: 'email', message: 'must be an email address' }] : [];
+  return { error: { code, message: new ApiError(code).message, request_id: EXAMPLE_REQUEST_ID, details } };
+}
 
 export const ref = (kind: 'schemas' | 'headers' | 'parameters', name: string) => ({
   $ref: `#/components/${kind}/${name}`,
@@ -62,7 +72,8 @@ export const securitySchemes = {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'API key',
-    description: 'An API key from `POST /v1/me/api-keys`, sent as a bearer token; its scopes (`read`, `write`) limit it.',
+    description:
+      'An API key from `POST /v1/me/api-keys`, sent as a bearer token; its scopes (`read`, `write`) limit it.',
   },
   cookieAuth: {
     type: 'apiKey',

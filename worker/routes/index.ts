@@ -1,8 +1,15 @@
 /** Every route of the API, in one list: the router and the OpenAPI document both read it. */
 import type { AnyRoute } from '../route';
 import { authRoutes } from './auth';
+import { docsRoutes } from './docs';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { sessionRoutes } from './sessions';
 
-export const routes: readonly AnyRoute[] = [...healthRoutes, ...authRoutes, ...sessionRoutes, ...meRoutes];
+export const routes: readonly AnyRoute[] = [
+  ...healthRoutes,
+  ...authRoutes,
+  ...sessionRoutes,
+  ...meRoutes,
+  ...docsRoutes,
+];

@@ -1,0 +1,50 @@
+/** The API reference: the OpenAPI document and the page that renders it. */
+import * as v from 'valibot';
+import { docsAsset, docsPage } from '../docs/page';
+import { ApiError } from '../errors';
+import { openApiDocument } from '../openapi/document';
+import { json, route } from '../route';
+import { routes } from './index';
+
+const Document = v.pipe(
+  v.object({ openapi: v.string(), info: v.object({ title: v.string(), version: v.string() }) }),
+  v.description('An OpenAPI 3.1 document.'),
+);
+
+export const docsRoutes = [
+  route({
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This OpenAPI 3.1 document',
+    tag: 'Reference',
+    access: 'public',
+    responses: { 200: { description: 'Generated from the route declarations.', schema: Document } },
+    // `routes` is read per request, when the list that includes this route is complete.
+    handle: ({ rc }) => json(openApiDocument(routes, rc.config.version)),
+  }),
+  route({
+    method: 'GET',
+    path: '/docs',
+    summary: 'The API reference page (HTML)',
+    tag: 'Reference',
+    access: 'public',
+    responses: { 200: { description: 'An HTML page that renders /openapi.json.' } },
+    handle: () => docsPage(),
+  }),
+  route({
+    method: 'GET',
+    path: '/docs/:asset',
+    summary: 'A script or stylesheet of the reference page',
+    tag: 'Reference',
+    access: 'public',
+    responses: {
+      200: { description: 'JavaScript or CSS.' },
+      404: { description: 'No such file (`not_found`).' },
+    },
+    handle: ({ params }) => {
+      const response = docsAsset(params.asset ?? '');
+      if (!response) throw new ApiError('not_found');
+      return response;
+    },
+  }),
+];
