@@ -1,0 +1,124 @@
+/**
+ * A `wrangler dev` of this Worker on a free loopback port, with fresh secrets and its own
+ * state directory, for tests that need a real server (a browser, a Node-only validator).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSecrets } from '../scripts/secrets.ts';
+
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+export interface DevServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${output()}`);
+    try {
+      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`wrangler dev did not answer within ${START_TIMEOUT_MS} ms:\n${output()}`);
+}
+
+function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return Promise.resolve();
+  const pid = child.pid;
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }, STOP_TIMEOUT_MS);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    // The group: wrangler and the workerd it started.
+    process.kill(-pid, 'SIGTERM');
+  });
+}
+
+/** Starts the server and resolves once `/health` answers; `stop()` ends it and its files. */
+export async function startDevServer(root: string): Promise<DevServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'durable-backend-e2e-'));
+  const envFile = join(dir, '.env');
+  const secrets = await generateSecrets();
+  writeFileSync(
+    envFile,
+    Object.entries(secrets)
+      .map(([name, value]) => `${name}='${value}'\n`)
+      .join(''),
+    {
+      mode: 0o600,
+    },
+  );
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const args = [
+    'dev',
+    '--local',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+  ];
+  args.push('--env-file', envFile, '--persist-to', join(dir, 'state'), '--log-level', 'warn');
+  args.push('--show-interactive-dev-session=false');
+  const child = spawn('wrangler', args, {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      WRANGLER_HIDE_BANNER: 'true',
+      CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
+    },
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8_000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await stopGroup(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilUp(url, child, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, stop };
+}
