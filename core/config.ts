@@ -123,6 +123,7 @@ const EnvSchema = v.pipe(
     OAUTH_PROVIDERS: v.optional(json(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9_-]{1,32}$/)), OAuthProvider)), '{}'),
     REQUEST_TIMEOUT_MS: int(100, 600_000, 30_000),
     BACKUP_RETENTION: int(1, 1000, 7),
+    APP_NAME: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64)), 'durable-backend'),
     APP_VERSION: v.optional(v.string(), '0.0.0'),
     BUILD_ID: v.optional(v.string(), 'unknown'),
     SENTRY_DSN: v.optional(v.union([v.literal(''), v.pipe(v.string(), v.url('must be a URL'))]), ''),
@@ -153,6 +154,8 @@ export interface Config {
   rateLimits: Record<RateLimitBucket, { limit: number; window_s: number }>;
   requestTimeoutMs: number;
   backupRetention: number;
+  /** Shown to users, such as the issuer in authenticator apps. */
+  appName: string;
   version: string;
   build: string;
   sentryDsn: string | null;
@@ -188,6 +191,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     rateLimits: e.RATE_LIMITS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     backupRetention: e.BACKUP_RETENTION,
+    appName: e.APP_NAME,
     version: e.APP_VERSION,
     build: e.BUILD_ID,
     sentryDsn: e.SENTRY_DSN || null,

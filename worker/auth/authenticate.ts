@@ -11,6 +11,7 @@ import { ApiError } from '../errors';
 import { bearerToken } from '../http/bearer';
 import { isAllowedOrigin } from '../http/cors';
 import { userActor } from './actor';
+import { authenticateApiKey, isApiKey } from './api-key';
 import { ACCESS_COOKIE, readCookie } from './cookies';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -30,6 +31,7 @@ export async function authenticate(
   const cookie = bearer ? null : readCookie(request, ACCESS_COOKIE);
   const token = bearer ?? cookie;
   if (!token) throw new ApiError('unauthorized');
+  if (bearer && isApiKey(bearer)) return authenticateApiKey(bearer, rc);
   if (cookie) requireTrustedOrigin(request, rc);
   const claims = await verifyAccessToken(rc.config.jwt, token);
   if (!claims) throw new ApiError('unauthorized', 'The access token is invalid or expired.');

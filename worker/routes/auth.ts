@@ -1,5 +1,4 @@
 /** Sign-up, sign-in, refresh, sign-out and the verification keys (DESIGN.md §3). */
-import { recordAudit } from '../../core/db/audit';
 import { findUserByEmail, insertUser, toProfile, updateUser } from '../../core/db/users';
 import { randomId } from '../../core/encoding';
 import { publicJwks } from '../../core/jwt';
@@ -7,11 +6,11 @@ import { hashPassword, needsRehash, verifyDecoy, verifyPassword } from '../../co
 import { passwordProblem } from '../../core/password-policy';
 import { CookieMode, JwksOut, Login, Refresh, Signup, TokensOut } from '../../core/schemas/auth';
 import { clientInfo, userActor } from '../auth/actor';
+import { audit } from '../auth/audit';
 import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
 import { tokensResponse } from '../auth/issue';
 import { callerId } from '../auth/profile';
-import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
 
@@ -29,13 +28,6 @@ export async function requireAcceptablePassword(password: string, field: string)
     });
   }
 }
-
-const audit = (
-  rc: RequestContext,
-  userId: string,
-  type: Parameters<typeof recordAudit>[1]['type'],
-  details?: Record<string, unknown>,
-) => recordAudit(rc.env.DB, { userId, type, ip: rc.ip, userAgent: rc.userAgent, details });
 
 export const authRoutes = [
   route({
@@ -105,6 +97,11 @@ export const authRoutes = [
       const current = needsRehash(user.passwordHash)
         ? ((await updateUser(rc.env.DB, user.id, { passwordHash: hashPassword(body.password) })) ?? user)
         : user;
+      if (current.mfaEnabled) {
+        const mfaToken = await actor.startMfa(user.id);
+        await audit(rc, user.id, 'mfa_challenged');
+        throw new ApiError('mfa_required', undefined, { body: { mfa_token: mfaToken } });
+      }
       const opened = await actor.loginSucceeded(toProfile(current), clientInfo(rc), ['pwd']);
       if (!opened.ok) throw locked(opened.error.retryAfterS);
       await audit(rc, user.id, 'login_succeeded');

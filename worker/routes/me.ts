@@ -1,5 +1,5 @@
 /** The signed-in user's own account: profile, password, export, erasure, audit log. */
-import { listAudit, recordAudit } from '../../core/db/audit';
+import { listAudit } from '../../core/db/audit';
 import { exportUserRows } from '../../core/db/export';
 import { findUserById, toProfile, updateUser } from '../../core/db/users';
 import { hashPassword, verifyPassword } from '../../core/password';
@@ -12,6 +12,7 @@ import {
   UpdateProfile,
 } from '../../core/schemas/auth';
 import { userActor } from '../auth/actor';
+import { audit } from '../auth/audit';
 import { eraseUser } from '../auth/erase';
 import { callerId, currentProfile } from '../auth/profile';
 import type { RequestContext } from '../context';
@@ -55,7 +56,7 @@ export const meRoutes = [
       if (!row) throw new ApiError('unauthorized');
       const profile = toProfile(row);
       await userActor(rc, userId).setProfile(profile);
-      await recordAudit(rc.env.DB, { userId, type: 'profile_updated', ip: rc.ip, userAgent: rc.userAgent });
+      await audit(rc, userId, 'profile_updated');
       return json(profile);
     },
   }),
@@ -76,13 +77,7 @@ export const meRoutes = [
       await requireAcceptablePassword(body.new_password, 'new_password');
       await updateUser(rc.env.DB, user.id, { passwordHash: hashPassword(body.new_password) });
       const revoked = await userActor(rc, user.id).revokeOtherSessions(rc.principal?.sessionId ?? null);
-      await recordAudit(rc.env.DB, {
-        userId: user.id,
-        type: 'password_changed',
-        ip: rc.ip,
-        userAgent: rc.userAgent,
-        details: { sessions_revoked: revoked },
-      });
+      await audit(rc, user.id, 'password_changed', { sessions_revoked: revoked });
       return noContent();
     },
   }),

@@ -1,7 +1,7 @@
 /** The signed-in user's sessions: list and revoke. */
-import { recordAudit } from '../../core/db/audit';
 import { SessionParams, SessionsOut } from '../../core/schemas/auth';
 import { userActor } from '../auth/actor';
+import { audit } from '../auth/audit';
 import { callerId } from '../auth/profile';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
@@ -39,13 +39,7 @@ export const sessionRoutes = [
       const userId = callerId(rc);
       const result = await userActor(rc, userId).revokeSession(id);
       if (!result.ok) throw new ApiError('not_found', 'No such session.');
-      await recordAudit(rc.env.DB, {
-        userId,
-        type: 'session_revoked',
-        ip: rc.ip,
-        userAgent: rc.userAgent,
-        details: { session_id: id },
-      });
+      await audit(rc, userId, 'session_revoked', { session_id: id });
       return noContent();
     },
   }),

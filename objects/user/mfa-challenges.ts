@@ -1,0 +1,46 @@
+/**
+ * Pending second-factor sign-ins. An mfa_token is `<user id>.<secret>`, stored hashed, good
+ * for 5 minutes and 5 attempts, and spent by the sign-in it completes.
+ */
+import { randomId, sha256 } from '../../core/encoding';
+import { err, ok, type Result } from '../../core/result';
+
+export const MFA_TOKEN_TTL_MS = 5 * 60 * 1000;
+export const MFA_MAX_ATTEMPTS = 5;
+
+export const MFA_DDL = `CREATE TABLE IF NOT EXISTS mfa_challenges (
+  hash TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0
+)`;
+
+export class MfaChallenges {
+  constructor(private readonly sql: SqlStorage) {}
+
+  async open(userId: string, now = Date.now()): Promise<string> {
+    const token = `${userId}.${randomId(32)}`;
+    this.sql.exec('DELETE FROM mfa_challenges WHERE expires_at <= ?', now);
+    this.sql.exec('INSERT INTO mfa_challenges (hash, expires_at) VALUES (?, ?)', await sha256(token), now + MFA_TOKEN_TTL_MS);
+    return token;
+  }
+
+  /** Counts one attempt before the code is checked; the sixth attempt finds the token void. */
+  async attempt(token: string, now = Date.now()): Promise<Result<null, { type: 'invalid' }>> {
+    const hash = await sha256(token);
+    const row = this.sql
+      .exec<{ expires_at: number; attempts: number }>('SELECT expires_at, attempts FROM mfa_challenges WHERE hash = ?', hash)
+      .toArray()[0];
+    if (!row || row.expires_at <= now || row.attempts >= MFA_MAX_ATTEMPTS) {
+      this.sql.exec('DELETE FROM mfa_challenges WHERE hash = ?', hash);
+      return err({ type: 'invalid' });
+    }
+    this.sql.exec('UPDATE mfa_challenges SET attempts = attempts + 1 WHERE hash = ?', hash);
+    return ok(null);
+  }
+
+  /** Spends the token; false when it was already spent or never existed. */
+  async spend(token: string): Promise<boolean> {
+    const cursor = this.sql.exec('DELETE FROM mfa_challenges WHERE hash = ?', await sha256(token));
+    return cursor.rowsWritten > 0;
+  }
+}

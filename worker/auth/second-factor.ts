@@ -1,0 +1,27 @@
+/** Checking a second factor: a TOTP code (each time step accepted once) or a single-use backup code. */
+import { open } from '../../core/crypto-box';
+import { claimTotpStep, findTotp, spendBackupCode } from '../../core/db/mfa';
+import { verifyTotp } from '../../core/totp';
+import type { RequestContext } from '../context';
+
+export const totpContext = (userId: string) => `totp:${userId}`;
+
+/** The method that matched, or null. A matching code is spent: it will not match again. */
+export async function checkSecondFactor(
+  rc: RequestContext,
+  userId: string,
+  code: string,
+  options: { allowBackup: boolean; pending?: boolean } = { allowBackup: true },
+): Promise<'totp' | 'backup' | null> {
+  if (/^\d{6}$/.test(code)) {
+    const row = await findTotp(rc.env.DB, userId);
+    if (!row || (row.confirmedAt === null) !== (options.pending ?? false)) return null;
+    const secret = await open(rc.config.dataEncryptionKey, row.secretEnc, totpContext(userId));
+    if (!secret) return null;
+    const step = verifyTotp(secret, code, row.lastUsedStep);
+    if (step === null) return null;
+    return (await claimTotpStep(rc.env.DB, userId, step)) ? 'totp' : null;
+  }
+  if (!options.allowBackup) return null;
+  return (await spendBackupCode(rc.env.DB, userId, code)) ? 'backup' : null;
+}

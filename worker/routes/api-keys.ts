@@ -1,0 +1,128 @@
+/** API keys of the signed-in user: create (shown once), list, revoke, rotate (DESIGN.md §4). */
+import { findApiKey, insertApiKey, listApiKeys, revokeApiKey, rotateApiKey, type ApiKeyRow } from '../../core/db/api-keys';
+import { randomId } from '../../core/encoding';
+import {
+  ApiKeyParams,
+  ApiKeysOut,
+  CreateApiKey,
+  CreatedApiKeyOut,
+  RotatedApiKeyOut,
+  RotateQuery,
+} from '../../core/schemas/api-keys';
+import type { KeyUsage } from '../../objects/user/key-usage';
+import { userActor } from '../auth/actor';
+import { newApiKey } from '../auth/api-key';
+import { audit } from '../auth/audit';
+import { callerId } from '../auth/profile';
+import { ApiError } from '../errors';
+import { validate } from '../http/body';
+import { json, noContent, route } from '../route';
+
+const DAY_MS = 24 * 3600 * 1000;
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A key as lists show it: never its hash, with uses the actor has not written to D1 yet. */
+function present(row: ApiKeyRow, pending: KeyUsage[] = []) {
+  const extra = pending.find((u) => u.id === row.id);
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes,
+    created_at: new Date(row.createdAt).toISOString(),
+    last_used_at: iso(extra ? Math.max(extra.lastUsedAt, row.lastUsedAt ?? 0) : row.lastUsedAt),
+    use_count: row.useCount + (extra?.count ?? 0),
+    expires_at: iso(row.expiresAt),
+  };
+}
+
+export const apiKeyRoutes = [
+  route({
+    method: 'POST',
+    path: '/v1/me/api-keys',
+    summary: 'Create an API key (shown once)',
+    tag: 'API keys',
+    access: 'user',
+    scope: 'account',
+    body: CreateApiKey,
+    responses: { 201: { description: 'The key; only its hash is kept, so store it now.', schema: CreatedApiKeyOut } },
+    async handle({ rc, body }) {
+      const userId = callerId(rc);
+      const now = Date.now();
+      const { key, hash, prefix } = await newApiKey();
+      const row: ApiKeyRow = {
+        id: randomId(),
+        userId,
+        name: body.name,
+        prefix,
+        keyHash: hash,
+        previousKeyHash: null,
+        previousExpiresAt: null,
+        scopes: body.scopes,
+        createdAt: now,
+        lastUsedAt: null,
+        useCount: 0,
+        expiresAt: body.expires_in_days ? now + body.expires_in_days * DAY_MS : null,
+        revokedAt: null,
+      };
+      await insertApiKey(rc.env.DB, row);
+      await audit(rc, userId, 'api_key_created', { api_key_id: row.id, scopes: row.scopes });
+      return json({ ...present(row), key }, 201, { 'cache-control': 'no-store' });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/me/api-keys',
+    summary: 'List your API keys',
+    tag: 'API keys',
+    access: 'user',
+    scope: 'account',
+    responses: { 200: { description: 'Live keys, oldest first, without secrets.', schema: ApiKeysOut } },
+    async handle({ rc }) {
+      const userId = callerId(rc);
+      const [rows, pending] = await Promise.all([listApiKeys(rc.env.DB, userId), userActor(rc, userId).pendingKeyUsage()]);
+      return json({ api_keys: rows.map((row) => present(row, pending)) });
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/me/api-keys/:id',
+    summary: 'Revoke an API key (at once)',
+    tag: 'API keys',
+    access: 'user',
+    scope: 'account',
+    responses: { 204: { description: 'Revoked.' }, 404: { description: 'No live key of yours has this id.' } },
+    async handle({ rc, params }) {
+      const { id } = validate(ApiKeyParams, params);
+      const userId = callerId(rc);
+      if (!(await revokeApiKey(rc.env.DB, userId, id))) throw new ApiError('not_found', 'No such API key.');
+      await audit(rc, userId, 'api_key_revoked', { api_key_id: id });
+      return noContent();
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/me/api-keys/:id/rotate',
+    summary: 'Give an API key a new secret; the old one works through a grace period',
+    tag: 'API keys',
+    access: 'user',
+    scope: 'account',
+    query: RotateQuery,
+    responses: {
+      200: { description: 'The new key (shown once) and until when the old one works.', schema: RotatedApiKeyOut },
+      404: { description: 'No live key of yours has this id.' },
+    },
+    async handle({ rc, params, query }) {
+      const { id } = validate(ApiKeyParams, params);
+      const userId = callerId(rc);
+      if (!(await findApiKey(rc.env.DB, userId, id))) throw new ApiError('not_found', 'No such API key.');
+      const { key, hash, prefix } = await newApiKey();
+      const previousExpiresAt = Date.now() + query.grace_hours * 3600 * 1000;
+      if (!(await rotateApiKey(rc.env.DB, userId, id, { keyHash: hash, prefix, previousExpiresAt }))) {
+        throw new ApiError('not_found', 'No such API key.');
+      }
+      await audit(rc, userId, 'api_key_rotated', { api_key_id: id, grace_hours: query.grace_hours });
+      return json({ id, key, prefix, previous_valid_until: new Date(previousExpiresAt).toISOString() }, 200, { 'cache-control': 'no-store' });
+    },
+  }),
+];

@@ -1,0 +1,182 @@
+/** TOTP enrolment, backup codes, and the second step of a sign-in (DESIGN.md §3, §4). */
+import { seal } from '../../core/crypto-box';
+import { disableTotp, enableTotp, findTotp, replaceBackupCodes, savePendingTotp } from '../../core/db/mfa';
+import { findUserById, toProfile } from '../../core/db/users';
+import { verifyPassword } from '../../core/password';
+import { CookieMode, TokensOut } from '../../core/schemas/auth';
+import {
+  BackupCodesOut,
+  ConfirmTotp,
+  DisableTotp,
+  EnrolmentOut,
+  MfaLogin,
+  RegenerateBackupCodes,
+} from '../../core/schemas/mfa';
+import { newBackupCodes, newTotpSecret, otpauthUri, qrSvg } from '../../core/totp';
+import { clientInfo, userActor } from '../auth/actor';
+import { audit } from '../auth/audit';
+import { tokensResponse } from '../auth/issue';
+import { callerId, currentProfile } from '../auth/profile';
+import { checkSecondFactor, totpContext } from '../auth/second-factor';
+import type { RequestContext } from '../context';
+import { ApiError } from '../errors';
+import { json, noContent, route } from '../route';
+import { locked } from './auth';
+
+const WRONG_CODE = 'The code is wrong or was already used.';
+const MFA_TOKEN = /^([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}$/;
+
+async function issueBackupCodes(rc: RequestContext, userId: string): Promise<string[]> {
+  const codes = newBackupCodes();
+  await replaceBackupCodes(rc.env.DB, userId, codes);
+  return codes;
+}
+
+/** Keeps the actor's cached profile in step with a change of `mfa_enabled` in D1. */
+async function refreshProfile(rc: RequestContext, userId: string): Promise<void> {
+  const row = await findUserById(rc.env.DB, userId);
+  if (row) await userActor(rc, userId).setProfile(toProfile(row));
+}
+
+export const mfaRoutes = [
+  route({
+    method: 'POST',
+    path: '/v1/auth/mfa',
+    summary: 'Finish a sign-in with a TOTP or backup code',
+    tag: 'Auth',
+    access: 'public',
+    ipLimit: 'auth',
+    body: MfaLogin,
+    query: CookieMode,
+    responses: {
+      200: { description: 'A new session with `amr: ["pwd","otp"]`.', schema: TokensOut },
+      401: { description: 'Wrong code, or an mfa_token that is expired, spent or past 5 attempts.' },
+    },
+    async handle({ rc, body, query }) {
+      const userId = MFA_TOKEN.exec(body.mfa_token)?.[1];
+      if (!userId) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
+      const actor = userActor(rc, userId);
+      const attempt = await actor.attemptMfa(body.mfa_token);
+      if (!attempt.ok) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
+      const method = await checkSecondFactor(rc, userId, body.code);
+      if (!method) {
+        await audit(rc, userId, 'mfa_failed');
+        throw new ApiError('unauthorized', WRONG_CODE);
+      }
+      const user = await findUserById(rc.env.DB, userId);
+      if (!user) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
+      const opened = await actor.completeMfa(body.mfa_token, toProfile(user), clientInfo(rc));
+      if (!opened.ok) {
+        if (opened.error.type === 'locked') throw locked(opened.error.retryAfterS);
+        throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
+      }
+      if (method === 'backup') await audit(rc, userId, 'backup_code_used');
+      await audit(rc, userId, 'mfa_succeeded', { method });
+      return tokensResponse(rc, toProfile(user), opened.value, query.mode);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/me/mfa/totp',
+    summary: 'Start TOTP enrolment',
+    tag: 'MFA',
+    access: 'user',
+    scope: 'account',
+    responses: {
+      200: { description: 'The secret, its otpauth:// URI and a QR code (SVG). MFA is on only after confirmation.', schema: EnrolmentOut },
+      409: { description: 'MFA is already on.' },
+    },
+    async handle({ rc }) {
+      const userId = callerId(rc);
+      const profile = await currentProfile(rc);
+      if (profile.mfa_enabled) throw new ApiError('conflict', 'MFA is already on; turn it off first.');
+      const secret = newTotpSecret();
+      await savePendingTotp(rc.env.DB, userId, await seal(rc.config.dataEncryptionKey, secret, totpContext(userId)));
+      await audit(rc, userId, 'mfa_enrolment_started');
+      const uri = otpauthUri(secret, rc.config.appName, profile.email);
+      return json({ secret, otpauth_uri: uri, qr_svg: qrSvg(uri) }, 200, { 'cache-control': 'no-store' });
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/me/mfa/totp/confirm',
+    summary: 'Confirm TOTP enrolment with a code; answers 10 backup codes',
+    tag: 'MFA',
+    access: 'user',
+    scope: 'account',
+    body: ConfirmTotp,
+    responses: {
+      200: { description: 'MFA is on. The backup codes are shown once.', schema: BackupCodesOut },
+      400: { description: 'The code is wrong.' },
+      409: { description: 'No enrolment is pending, or MFA is already on.' },
+    },
+    async handle({ rc, body }) {
+      const userId = callerId(rc);
+      const pending = await findTotp(rc.env.DB, userId);
+      if (!pending || pending.confirmedAt !== null) throw new ApiError('conflict', 'No TOTP enrolment is pending.');
+      if (!(await checkSecondFactor(rc, userId, body.code, { allowBackup: false, pending: true }))) {
+        throw new ApiError('invalid_request', WRONG_CODE, { details: [{ path: 'code', message: 'is wrong' }] });
+      }
+      await enableTotp(rc.env.DB, userId);
+      const codes = await issueBackupCodes(rc, userId);
+      await refreshProfile(rc, userId);
+      await audit(rc, userId, 'mfa_enabled');
+      return json({ backup_codes: codes }, 200, { 'cache-control': 'no-store' });
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/me/mfa/totp',
+    summary: 'Turn MFA off (password and a code)',
+    tag: 'MFA',
+    access: 'user',
+    scope: 'account',
+    body: DisableTotp,
+    responses: {
+      204: { description: 'MFA is off; the secret and backup codes are deleted.' },
+      403: { description: 'Wrong password or code.' },
+      409: { description: 'MFA is not on.' },
+    },
+    async handle({ rc, body }) {
+      const userId = callerId(rc);
+      const user = await findUserById(rc.env.DB, userId);
+      if (!user?.mfaEnabled) throw new ApiError('conflict', 'MFA is not on.');
+      if (!user.passwordHash || !verifyPassword(body.password, user.passwordHash)) {
+        throw new ApiError('forbidden', 'The password is wrong.', { details: [{ path: 'password', message: 'is wrong' }] });
+      }
+      if (!(await checkSecondFactor(rc, userId, body.code))) {
+        await audit(rc, userId, 'mfa_failed');
+        throw new ApiError('forbidden', WRONG_CODE, { details: [{ path: 'code', message: 'is wrong' }] });
+      }
+      await disableTotp(rc.env.DB, userId);
+      await refreshProfile(rc, userId);
+      await audit(rc, userId, 'mfa_disabled');
+      return noContent();
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/me/mfa/backup-codes',
+    summary: 'Replace the backup codes (a TOTP code required); the old ones stop working',
+    tag: 'MFA',
+    access: 'user',
+    scope: 'account',
+    body: RegenerateBackupCodes,
+    responses: {
+      200: { description: '10 new codes, shown once.', schema: BackupCodesOut },
+      403: { description: 'The code is wrong.' },
+      409: { description: 'MFA is not on.' },
+    },
+    async handle({ rc, body }) {
+      const userId = callerId(rc);
+      if (!(await currentProfile(rc)).mfa_enabled) throw new ApiError('conflict', 'MFA is not on.');
+      if (!(await checkSecondFactor(rc, userId, body.code, { allowBackup: false }))) {
+        await audit(rc, userId, 'mfa_failed');
+        throw new ApiError('forbidden', WRONG_CODE, { details: [{ path: 'code', message: 'is wrong' }] });
+      }
+      const codes = await issueBackupCodes(rc, userId);
+      await audit(rc, userId, 'backup_codes_regenerated');
+      return json({ backup_codes: codes }, 200, { 'cache-control': 'no-store' });
+    },
+  }),
+];
