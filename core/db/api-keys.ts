@@ -65,13 +65,19 @@ export async function rotateApiKey(
 }
 
 /** Adds usage counted by the user's actor since its last flush. */
-export async function addKeyUsage(db: D1Database, usage: { id: string; count: number; lastUsedAt: number }[]): Promise<void> {
+export async function addKeyUsage(
+  db: D1Database,
+  usage: { id: string; count: number; lastUsedAt: number }[],
+): Promise<void> {
   if (usage.length === 0) return;
   const d = database(db);
   const [first, ...rest] = usage.map((u) =>
     d
       .update(apiKeys)
-      .set({ useCount: sql`${apiKeys.useCount} + ${u.count}`, lastUsedAt: sql`max(coalesce(${apiKeys.lastUsedAt}, 0), ${u.lastUsedAt})` })
+      .set({
+        useCount: sql`${apiKeys.useCount} + ${u.count}`,
+        lastUsedAt: sql`max(coalesce(${apiKeys.lastUsedAt}, 0), ${u.lastUsedAt})`,
+      })
       .where(eq(apiKeys.id, u.id)),
   );
   await d.batch([first!, ...rest]);

@@ -15,7 +15,10 @@ export async function savePendingTotp(db: D1Database, userId: string, secretEnc:
   await database(db)
     .insert(mfaTotp)
     .values({ userId, secretEnc, createdAt: Date.now() })
-    .onConflictDoUpdate({ target: mfaTotp.userId, set: { secretEnc, confirmedAt: null, lastUsedStep: null, createdAt: Date.now() } });
+    .onConflictDoUpdate({
+      target: mfaTotp.userId,
+      set: { secretEnc, confirmedAt: null, lastUsedStep: null, createdAt: Date.now() },
+    });
 }
 
 /**
@@ -41,7 +44,10 @@ export async function replaceBackupCodes(db: D1Database, userId: string, codes: 
   const rows = await Promise.all(
     codes.map(async (code) => ({ id: randomId(), userId, codeHash: await hashCode(userId, code), createdAt: now })),
   );
-  await d.batch([d.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId)), d.insert(mfaBackupCodes).values(rows)]);
+  await d.batch([
+    d.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId)),
+    d.insert(mfaBackupCodes).values(rows),
+  ]);
 }
 
 /** Spends a backup code; false when it is unknown or already used. */
@@ -50,7 +56,11 @@ export async function spendBackupCode(db: D1Database, userId: string, code: stri
     .update(mfaBackupCodes)
     .set({ usedAt: Date.now() })
     .where(
-      and(eq(mfaBackupCodes.userId, userId), eq(mfaBackupCodes.codeHash, await hashCode(userId, code)), isNull(mfaBackupCodes.usedAt)),
+      and(
+        eq(mfaBackupCodes.userId, userId),
+        eq(mfaBackupCodes.codeHash, await hashCode(userId, code)),
+        isNull(mfaBackupCodes.usedAt),
+      ),
     );
   return result.meta.changes === 1;
 }

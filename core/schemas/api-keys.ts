@@ -17,7 +17,12 @@ export const CreateApiKey = v.strictObject({
 export const ApiKeyParams = v.strictObject({ id: Id });
 export const RotateQuery = v.strictObject({
   grace_hours: v.optional(
-    v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'must be a whole number'), v.transform(Number), v.maxValue(168, 'must be at most 168')),
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,3}$/, 'must be a whole number'),
+      v.transform(Number),
+      v.maxValue(168, 'must be at most 168'),
+    ),
     '24',
   ),
 });
@@ -34,4 +39,9 @@ export const ApiKeyOut = v.object({
 });
 export const ApiKeysOut = v.object({ api_keys: v.array(ApiKeyOut) });
 export const CreatedApiKeyOut = v.object({ ...ApiKeyOut.entries, key: v.string() });
-export const RotatedApiKeyOut = v.object({ id: v.string(), key: v.string(), prefix: v.string(), previous_valid_until: Timestamp });
+export const RotatedApiKeyOut = v.object({
+  id: v.string(),
+  key: v.string(),
+  prefix: v.string(),
+  previous_valid_until: Timestamp,
+});

@@ -3,7 +3,11 @@ import * as v from 'valibot';
 import { PasswordInput } from './common';
 
 /** A 6-digit TOTP code or a backup code (`xxxxx-xxxxx`). */
-export const Code = v.pipe(v.string(), v.trim(), v.regex(/^(\d{6}|[A-Za-z2-7]{5}-?[A-Za-z2-7]{5})$/, 'must be a 6-digit code or a backup code'));
+export const Code = v.pipe(
+  v.string(),
+  v.trim(),
+  v.regex(/^(\d{6}|[A-Za-z2-7]{5}-?[A-Za-z2-7]{5})$/, 'must be a 6-digit code or a backup code'),
+);
 export const TotpCode = v.pipe(v.string(), v.trim(), v.regex(/^\d{6}$/, 'must be a 6-digit code'));
 
 export const MfaLogin = v.strictObject({ mfa_token: v.pipe(v.string(), v.maxLength(256)), code: Code });
@@ -14,6 +18,11 @@ export const RegenerateBackupCodes = v.strictObject({ code: TotpCode });
 export const EnrolmentOut = v.object({ secret: v.string(), otpauth_uri: v.string(), qr_svg: v.string() });
 export const BackupCodesOut = v.object({ backup_codes: v.array(v.string()) });
 export const MfaRequiredOut = v.object({
-  error: v.object({ code: v.literal('mfa_required'), message: v.string(), request_id: v.string(), details: v.array(v.unknown()) }),
+  error: v.object({
+    code: v.literal('mfa_required'),
+    message: v.string(),
+    request_id: v.string(),
+    details: v.array(v.unknown()),
+  }),
   mfa_token: v.string(),
 });

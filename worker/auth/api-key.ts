@@ -21,7 +21,10 @@ export async function newApiKey(): Promise<{ key: string; hash: string; prefix: 
   return { key, hash: await sha256(key), prefix: key.slice(0, PREFIX_LENGTH) };
 }
 
-export async function authenticateApiKey(key: string, rc: RequestContext): Promise<{ principal: Principal; profile: Profile | null }> {
+export async function authenticateApiKey(
+  key: string,
+  rc: RequestContext,
+): Promise<{ principal: Principal; profile: Profile | null }> {
   const row = await findKeyByHash(rc.env.DB, await sha256(key));
   if (!row) throw new ApiError('unauthorized', 'The API key is invalid, expired or revoked.');
   const verdict = await userActor(rc, row.userId).authorizeKey(row.id, rc.config.rateLimits.api);

@@ -1,5 +1,12 @@
 /** API keys of the signed-in user: create (shown once), list, revoke, rotate (DESIGN.md §4). */
-import { findApiKey, insertApiKey, listApiKeys, revokeApiKey, rotateApiKey, type ApiKeyRow } from '../../core/db/api-keys';
+import {
+  type ApiKeyRow,
+  findApiKey,
+  insertApiKey,
+  listApiKeys,
+  revokeApiKey,
+  rotateApiKey,
+} from '../../core/db/api-keys';
 import { randomId } from '../../core/encoding';
 import {
   ApiKeyParams,
@@ -80,7 +87,10 @@ export const apiKeyRoutes = [
     responses: { 200: { description: 'Live keys, oldest first, without secrets.', schema: ApiKeysOut } },
     async handle({ rc }) {
       const userId = callerId(rc);
-      const [rows, pending] = await Promise.all([listApiKeys(rc.env.DB, userId), userActor(rc, userId).pendingKeyUsage()]);
+      const [rows, pending] = await Promise.all([
+        listApiKeys(rc.env.DB, userId),
+        userActor(rc, userId).pendingKeyUsage(),
+      ]);
       return json({ api_keys: rows.map((row) => present(row, pending)) });
     },
   }),
@@ -122,7 +132,9 @@ export const apiKeyRoutes = [
         throw new ApiError('not_found', 'No such API key.');
       }
       await audit(rc, userId, 'api_key_rotated', { api_key_id: id, grace_hours: query.grace_hours });
-      return json({ id, key, prefix, previous_valid_until: new Date(previousExpiresAt).toISOString() }, 200, { 'cache-control': 'no-store' });
+      return json({ id, key, prefix, previous_valid_until: new Date(previousExpiresAt).toISOString() }, 200, {
+        'cache-control': 'no-store',
+      });
     },
   }),
 ];

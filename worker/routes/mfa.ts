@@ -83,7 +83,10 @@ export const mfaRoutes = [
     access: 'user',
     scope: 'account',
     responses: {
-      200: { description: 'The secret, its otpauth:// URI and a QR code (SVG). MFA is on only after confirmation.', schema: EnrolmentOut },
+      200: {
+        description: 'The secret, its otpauth:// URI and a QR code (SVG). MFA is on only after confirmation.',
+        schema: EnrolmentOut,
+      },
       409: { description: 'MFA is already on.' },
     },
     async handle({ rc }) {
@@ -142,7 +145,9 @@ export const mfaRoutes = [
       const user = await findUserById(rc.env.DB, userId);
       if (!user?.mfaEnabled) throw new ApiError('conflict', 'MFA is not on.');
       if (!user.passwordHash || !verifyPassword(body.password, user.passwordHash)) {
-        throw new ApiError('forbidden', 'The password is wrong.', { details: [{ path: 'password', message: 'is wrong' }] });
+        throw new ApiError('forbidden', 'The password is wrong.', {
+          details: [{ path: 'password', message: 'is wrong' }],
+        });
       }
       if (!(await checkSecondFactor(rc, userId, body.code))) {
         await audit(rc, userId, 'mfa_failed');
