@@ -1,0 +1,85 @@
+/** Devices in D1: registration, lists, rename, revocation and presence times. */
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { DevicePublicKey } from '../schemas/devices';
+import { database } from './client';
+import { devices } from './schema';
+import { isUniqueViolation } from './users';
+
+export type DeviceRow = typeof devices.$inferSelect;
+
+/** Inserts a device; false when the user already has a live device of that name (case-insensitively). */
+export async function insertDevice(db: D1Database, row: typeof devices.$inferInsert): Promise<boolean> {
+  try {
+    await database(db).insert(devices).values(row);
+    return true;
+  } catch (error) {
+    if (isUniqueViolation(error)) return false;
+    throw error;
+  }
+}
+
+export async function listDevices(db: D1Database, userId: string): Promise<DeviceRow[]> {
+  return database(db)
+    .select()
+    .from(devices)
+    .where(eq(devices.userId, userId))
+    .orderBy(asc(devices.createdAt), asc(devices.id));
+}
+
+/** The user's device with this id; another user's device is not found. */
+export async function findOwnDevice(db: D1Database, userId: string, id: string): Promise<DeviceRow | undefined> {
+  return database(db)
+    .select()
+    .from(devices)
+    .where(and(eq(devices.id, id), eq(devices.userId, userId)))
+    .get();
+}
+
+/** A live (not revoked) device by id alone: what a socket may connect to. */
+export async function findLiveDevice(db: D1Database, id: string): Promise<DeviceRow | undefined> {
+  return database(db)
+    .select()
+    .from(devices)
+    .where(and(eq(devices.id, id), isNull(devices.revokedAt)))
+    .get();
+}
+
+export type RenameOutcome = { status: 'renamed'; row: DeviceRow } | { status: 'not_found' } | { status: 'conflict' };
+
+/** Renames a live device of the user; a name taken by another live device is a conflict. */
+export async function renameDevice(db: D1Database, userId: string, id: string, name: string): Promise<RenameOutcome> {
+  try {
+    const row = await database(db)
+      .update(devices)
+      .set({ name })
+      .where(and(eq(devices.id, id), eq(devices.userId, userId), isNull(devices.revokedAt)))
+      .returning()
+      .get();
+    return row ? { status: 'renamed', row } : { status: 'not_found' };
+  } catch (error) {
+    if (isUniqueViolation(error)) return { status: 'conflict' };
+    throw error;
+  }
+}
+
+/** Marks a live device revoked; undefined when it was not live. */
+export async function revokeDevice(
+  db: D1Database,
+  userId: string,
+  id: string,
+  now = Date.now(),
+): Promise<DeviceRow | undefined> {
+  return database(db)
+    .update(devices)
+    .set({ revokedAt: now })
+    .where(and(eq(devices.id, id), eq(devices.userId, userId), isNull(devices.revokedAt)))
+    .returning()
+    .get();
+}
+
+/** Records when a device was last seen: a socket opened or closed. */
+export async function touchDevice(db: D1Database, id: string, now = Date.now()): Promise<void> {
+  await database(db).update(devices).set({ lastSeenAt: now }).where(eq(devices.id, id));
+}
+
+export const parsePublicKey = (row: DeviceRow): DevicePublicKey => JSON.parse(row.publicKey) as DevicePublicKey;
