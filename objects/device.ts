@@ -1,10 +1,146 @@
-/** DeviceObject: one per device, holding its hibernating WebSocket connections. */
+/**
+ * DeviceObject: one per device. Accepts the device's sockets with the hibernation API, runs
+ * the signed handshake, relays the user's events to them in seq order, and keeps the acked
+ * cursor and the revoked flag. Per-socket state lives in attachments and the rest in storage,
+ * so nothing depends on the instance surviving between events.
+ */
 import { DurableObject } from 'cloudflare:workers';
+import { touchDevice } from '../core/db/devices';
+import { describeError, log } from '../core/log';
+import type { EventOut } from '../core/schemas/events';
+import { type DeviceRecord, readConnectRequest } from './device/connect';
+import { deliverInOrder } from './device/deliver';
+import { handshakeStep } from './device/handshake';
+import { handleFrame } from './device/session';
+import { HANDSHAKE_MS, readySockets, refuse, send, setState, stateOf } from './device/socket';
+import { DeviceStore } from './device/store';
 
 export class DeviceObject extends DurableObject<Env> {
-  /** Closes every socket of the device with 1008 and forgets its state (revocation, erasure). */
+  private readonly store: DeviceStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new DeviceStore(ctx.storage.kv);
+    // Keep-alive pings are answered by the runtime without waking the actor.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+  }
+
+  private user(record: DeviceRecord) {
+    return this.env.USER.getByName(record.userId);
+  }
+
+  private sockets = (except?: WebSocket) => readySockets(this.ctx.getWebSockets(), except);
+
+  /** A socket the Worker forwards after checking that the device exists and is not revoked. */
+  override async fetch(request: Request): Promise<Response> {
+    const record = readConnectRequest(request);
+    if (!record) return new Response('expected a WebSocket upgrade forwarded by the Worker', { status: 400 });
+    this.store.remember(record);
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    if (this.store.revoked()) {
+      refuse(server, 'device revoked');
+    } else {
+      const deadline = Date.now() + HANDSHAKE_MS;
+      setState(server, { phase: 'hello', deadline });
+      await this.armDeadline(deadline);
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const record = this.store.record();
+    if (!record || this.store.revoked()) return refuse(ws, 'device revoked');
+    const state = stateOf(ws);
+    try {
+      if (state.phase === 'ready') {
+        await handleFrame({ ws, record, store: this.store, user: this.user(record), sockets: this.sockets }, message);
+        return;
+      }
+      const step = await handshakeStep(state, message, record);
+      if (step.kind === 'refuse') return refuse(ws, step.reason);
+      if (step.kind === 'challenge') {
+        setState(ws, step.state);
+        return send(ws, { type: 'challenge', nonce: step.nonce });
+      }
+      await this.becomeReady(ws, record);
+    } catch (error) {
+      log('error', 'device socket failed', { device_id: record.deviceId, ...describeError(error) });
+      if (state.phase === 'ready') send(ws, { type: 'error', code: 'internal', message: 'Something went wrong.' });
+      else if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'internal error');
+    }
+  }
+
+  private async becomeReady(ws: WebSocket, record: DeviceRecord): Promise<void> {
+    // Counted as connected from now on, so a sibling socket closing meanwhile does not report the device offline.
+    setState(ws, { phase: 'ready', sent: null });
+    const head = await this.user(record).devicePresence(record.deviceId, true, this.store.nextStamp());
+    if (this.store.revoked()) return refuse(ws, 'device revoked');
+    if (ws.readyState !== WebSocket.OPEN) return;
+    setState(ws, { phase: 'ready', sent: head });
+    send(ws, { type: 'ready', user_id: record.userId, head, cursor: this.store.cursor() });
+    await touchDevice(this.env.DB, record.deviceId);
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    await this.socketGone(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.socketGone(ws);
+  }
+
+  /** The last socket of the device is gone: the device is offline and was last seen now. */
+  private async socketGone(ws: WebSocket): Promise<void> {
+    const record = this.store.record();
+    if (stateOf(ws).phase !== 'ready' || !record || this.store.revoked()) return;
+    if (this.sockets(ws).length > 0) return;
+    await this.user(record).devicePresence(record.deviceId, false, this.store.nextStamp());
+    await touchDevice(this.env.DB, record.deviceId);
+  }
+
+  /** Handshake deadlines: sockets due by the time this alarm was set for are closed with 1008. */
+  override async alarm(): Promise<void> {
+    const due = this.store.alarmAt() ?? Date.now();
+    this.store.setAlarmAt(null);
+    let next: number | null = null;
+    for (const ws of this.ctx.getWebSockets()) {
+      const state = stateOf(ws);
+      if (state.phase === 'ready') continue;
+      if (state.deadline <= due) refuse(ws, 'handshake timeout');
+      else next = Math.min(next ?? state.deadline, state.deadline);
+    }
+    if (next !== null) await this.armDeadline(next);
+  }
+
+  private async armDeadline(deadline: number): Promise<void> {
+    const armed = this.store.alarmAt();
+    if (armed !== null && armed <= deadline) return;
+    this.store.setAlarmAt(deadline);
+    await this.ctx.storage.setAlarm(deadline);
+  }
+
+  /** A committed event of the user, from the user's actor; false when the device has no socket. */
+  async deliver(event: EventOut): Promise<boolean> {
+    const record = this.store.record();
+    if (!record || this.store.revoked() || this.sockets().length === 0) return false;
+    await deliverInOrder(this.sockets, record.deviceId, event, (after, limit) =>
+      this.user(record).replayEvents(after, limit),
+    );
+    return true;
+  }
+
+  /** Revocation: stored first, so nothing the device sends is accepted again; its sockets close with 1008. */
+  async revoke(): Promise<void> {
+    this.store.markRevoked();
+    for (const ws of this.ctx.getWebSockets()) refuse(ws, 'device revoked');
+    const record = this.store.record();
+    if (record) await this.user(record).devicePresence(record.deviceId, false, this.store.nextStamp());
+  }
+
+  /** Closes every socket of the device with 1008 and forgets its state (account erasure). */
   async disconnect(reason: string): Promise<void> {
-    for (const socket of this.ctx.getWebSockets()) socket.close(1008, reason);
+    for (const socket of this.ctx.getWebSockets()) refuse(socket, reason);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }

@@ -7,9 +7,13 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Profile } from '../core/db/users';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
+import type { EventOut, ReplayOut } from '../core/schemas/events';
 import { hitCounter } from './shared/counters';
+import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { type GuardState, LoginGuard } from './user/login-guard';
+import { Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
+import { relayEvent } from './user/relay';
 import { USER_DDL } from './user/schema';
 import {
   type ClientInfo,
@@ -107,8 +111,8 @@ export class UserObject extends DurableObject<Env> {
   }
 
   /** The actor's share of a data export. */
-  exportState(): { sessions: SessionView[] } {
-    return { sessions: this.sessions.list(null) };
+  exportState(): { sessions: SessionView[]; events: EventOut[] } {
+    return { sessions: this.sessions.list(null), events: this.eventLog.all() };
   }
 
   /** Forgets everything: every session, counter and cached copy (account deletion). */
@@ -116,5 +120,40 @@ export class UserObject extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.open();
+  }
+
+  // The ordered event log and the relay to the user's online devices (DESIGN.md §5).
+
+  private get eventLog(): EventLog {
+    return new EventLog(this.ctx.storage.sql, this.ctx.storage);
+  }
+
+  private get presence(): Presence {
+    return new Presence(this.ctx.storage.sql);
+  }
+
+  /** Appends an event (or acks a retried id again); a new event is relayed after commit. */
+  appendEvent(input: AppendInput): Result<Ack, AppendFailure> {
+    const result = this.eventLog.append(input);
+    if (!result.ok) return result;
+    const { ack, event } = result.value;
+    if (event) this.ctx.waitUntil(relayEvent(this.env, this.presence, event));
+    return ok(ack);
+  }
+
+  /** Events after `after`, oldest first, expired ones left out. */
+  replayEvents(after: number, limit: number): ReplayOut {
+    return this.eventLog.replay(after, limit);
+  }
+
+  /** A DeviceObject reports whether it has a live socket; answers the log's head. */
+  devicePresence(deviceId: string, online: boolean, stamp: number): number {
+    this.presence.report(deviceId, online, stamp);
+    return this.eventLog.head();
+  }
+
+  /** Ids of the devices with a live socket. */
+  onlineDevices(): string[] {
+    return this.presence.online();
   }
 }

@@ -31,4 +31,27 @@ export const USER_DDL = [
      locked_until INTEGER
    )`,
   COUNTERS_DDL,
+  `CREATE TABLE IF NOT EXISTS events (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     device_id TEXT,
+     stream TEXT NOT NULL,
+     key TEXT,
+     version INTEGER,
+     payload TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     expires_at INTEGER
+   )`,
+  `CREATE TABLE IF NOT EXISTS event_keys (
+     stream TEXT NOT NULL,
+     key TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     seq INTEGER NOT NULL,
+     PRIMARY KEY (stream, key)
+   )`,
+  `CREATE TABLE IF NOT EXISTS device_presence (
+     device_id TEXT PRIMARY KEY,
+     online INTEGER NOT NULL,
+     stamp INTEGER NOT NULL
+   )`,
 ];

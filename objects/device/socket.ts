@@ -1,0 +1,31 @@
+/** Per-socket state, kept in the socket's attachment so it survives hibernation. */
+import type { ServerFrame } from '../../core/schemas/realtime';
+
+export const HANDSHAKE_MS = 10_000;
+
+export type SocketState =
+  | { phase: 'hello'; deadline: number }
+  | { phase: 'challenge'; deadline: number; clientNonce: string; serverNonce: string }
+  /** `sent`: the last seq relayed on this socket; null while the actor is still learning the head. */
+  | { phase: 'ready'; sent: number | null };
+
+/** A socket with no attachment has not said hello and is overdue. */
+export const stateOf = (ws: WebSocket): SocketState =>
+  (ws.deserializeAttachment() as SocketState | null) ?? { phase: 'hello', deadline: 0 };
+
+export const setState = (ws: WebSocket, state: SocketState): void => ws.serializeAttachment(state);
+
+/** Sends a frame; a socket that closed meanwhile is skipped. */
+export function send(ws: WebSocket, frame: ServerFrame): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  ws.send(JSON.stringify(frame));
+}
+
+/** Closes with a code and reason, unless the socket is already closing. */
+export function refuse(ws: WebSocket, reason: string): void {
+  if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1008, reason);
+}
+
+/** The sockets past the handshake, but `except`. */
+export const readySockets = (all: WebSocket[], except?: WebSocket): WebSocket[] =>
+  all.filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN && stateOf(ws).phase === 'ready');

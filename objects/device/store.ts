@@ -1,0 +1,60 @@
+/**
+ * The device actor's durable state, in its SQLite-backed synchronous KV: whose device it is
+ * and its key, the revoked flag, the acked cursor, presence stamps, the per-device message
+ * counter and the time the handshake alarm was set for.
+ */
+import { countHit, type Decision, type Window } from '../../core/rate-limit';
+import type { DeviceRecord } from './connect';
+
+export class DeviceStore {
+  constructor(private readonly kv: SyncKvStorage) {}
+
+  record(): DeviceRecord | undefined {
+    return this.kv.get<DeviceRecord>('record');
+  }
+
+  remember(record: DeviceRecord): void {
+    this.kv.put('record', record);
+  }
+
+  revoked(): boolean {
+    return this.kv.get<boolean>('revoked') === true;
+  }
+
+  markRevoked(): void {
+    this.kv.put('revoked', true);
+  }
+
+  /** The highest seq the device has acked. */
+  cursor(): number {
+    return this.kv.get<number>('cursor') ?? 0;
+  }
+
+  advanceCursor(seq: number): void {
+    if (seq > this.cursor()) this.kv.put('cursor', seq);
+  }
+
+  /** A number larger than every earlier one, to order this device's presence reports. */
+  nextStamp(): number {
+    const stamp = (this.kv.get<number>('stamp') ?? 0) + 1;
+    this.kv.put('stamp', stamp);
+    return stamp;
+  }
+
+  /** Counts one message against the device's limit. */
+  hit(window: Window, now = Date.now()): Decision {
+    const { counter, decision } = countHit(this.kv.get('rate') ?? null, window, now);
+    this.kv.put('rate', counter);
+    return decision;
+  }
+
+  /** When the pending alarm was set for: sockets due by then are closed when it fires. */
+  alarmAt(): number | null {
+    return this.kv.get<number>('alarm_at') ?? null;
+  }
+
+  setAlarmAt(at: number | null): void {
+    if (at === null) this.kv.delete('alarm_at');
+    else this.kv.put('alarm_at', at);
+  }
+}

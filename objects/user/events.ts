@@ -1,0 +1,156 @@
+/**
+ * The user's ordered event log. `seq` is assigned as MAX(seq) + 1 inside the transaction that
+ * stores the event, so it is strictly increasing without gaps; the client's event id makes an
+ * append idempotent; keyed events carry a version for optimistic concurrency.
+ */
+import { err, ok, type Result } from '../../core/result';
+import type { EventOut, JsonValue, ReplayOut } from '../../core/schemas/events';
+
+/** How far in the past `expires_at` may be (clients' clock skew). */
+export const EXPIRY_SKEW_MS = 5 * 60 * 1000;
+
+export interface AppendInput {
+  id: string;
+  stream: string;
+  key: string | null;
+  baseVersion: number | null;
+  payload: JsonValue;
+  /** Unix ms. */
+  expiresAt: number | null;
+  /** The device that sent it; null over HTTP. */
+  deviceId: string | null;
+}
+
+export interface Ack {
+  id: string;
+  seq: number;
+  version: number | null;
+}
+
+export type AppendFailure =
+  | { type: 'conflict'; id: string; key: string; version: number; payload: JsonValue }
+  | { type: 'expired' };
+
+interface EventRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  id: string;
+  device_id: string | null;
+  stream: string;
+  key: string | null;
+  version: number | null;
+  payload: string;
+  at: number;
+  expires_at: number | null;
+}
+
+const toEvent = (row: EventRow): EventOut => ({
+  seq: row.seq,
+  id: row.id,
+  device_id: row.device_id,
+  stream: row.stream,
+  key: row.key,
+  version: row.version,
+  payload: JSON.parse(row.payload) as JsonValue,
+  at: new Date(row.at).toISOString(),
+});
+
+export class EventLog {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly storage: DurableObjectStorage,
+  ) {}
+
+  /** The newest seq (0 for an empty log). */
+  head(): number {
+    return this.sql.exec<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events').one().head;
+  }
+
+  private byId(id: string): EventRow | undefined {
+    return this.sql.exec<EventRow>('SELECT * FROM events WHERE id = ?', id).toArray()[0];
+  }
+
+  private current(stream: string, key: string): { version: number; payload: JsonValue } {
+    const row = this.sql
+      .exec<{ version: number; payload: string }>(
+        'SELECT k.version, e.payload FROM event_keys k JOIN events e ON e.seq = k.seq WHERE k.stream = ? AND k.key = ?',
+        stream,
+        key,
+      )
+      .toArray()[0];
+    return row
+      ? { version: row.version, payload: JSON.parse(row.payload) as JsonValue }
+      : { version: 0, payload: null };
+  }
+
+  /**
+   * Stores an event and returns its ack, plus the event itself when it is new (to relay).
+   * A retried id gets its first ack; a stale `baseVersion` appends nothing.
+   */
+  append(input: AppendInput, now = Date.now()): Result<{ ack: Ack; event: EventOut | null }, AppendFailure> {
+    return this.storage.transactionSync(() => {
+      const previous = this.byId(input.id);
+      if (previous) return ok({ ack: { id: previous.id, seq: previous.seq, version: previous.version }, event: null });
+      if (input.expiresAt !== null && input.expiresAt < now - EXPIRY_SKEW_MS) return err({ type: 'expired' });
+      let version: number | null = null;
+      if (input.key !== null) {
+        const current = this.current(input.stream, input.key);
+        if (input.baseVersion !== null && input.baseVersion !== current.version) {
+          return err({ type: 'conflict', id: input.id, key: input.key, ...current });
+        }
+        version = current.version + 1;
+      }
+      const seq = this.head() + 1;
+      this.sql.exec(
+        'INSERT INTO events (seq, id, device_id, stream, key, version, payload, at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        seq,
+        input.id,
+        input.deviceId,
+        input.stream,
+        input.key,
+        version,
+        JSON.stringify(input.payload),
+        now,
+        input.expiresAt,
+      );
+      if (input.key !== null) {
+        this.sql.exec(
+          'INSERT INTO event_keys (stream, key, version, seq) VALUES (?, ?, ?, ?) ON CONFLICT (stream, key) DO UPDATE SET version = excluded.version, seq = excluded.seq',
+          input.stream,
+          input.key,
+          version,
+          seq,
+        );
+      }
+      const event: EventOut = {
+        seq,
+        id: input.id,
+        device_id: input.deviceId,
+        stream: input.stream,
+        key: input.key,
+        version,
+        payload: input.payload,
+        at: new Date(now).toISOString(),
+      };
+      return ok({ ack: { id: input.id, seq, version }, event });
+    });
+  }
+
+  /** Events after `after`, oldest first, leaving out expired ones; `next_after` when more remain. */
+  replay(after: number, limit: number, now = Date.now()): ReplayOut {
+    const rows = this.sql
+      .exec<EventRow>(
+        'SELECT * FROM events WHERE seq > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?',
+        after,
+        now,
+        limit + 1,
+      )
+      .toArray();
+    const page = rows.slice(0, limit).map(toEvent);
+    return { events: page, next_after: rows.length > limit ? (page.at(-1)?.seq ?? null) : null };
+  }
+
+  /** Every stored event, for the data export. */
+  all(): EventOut[] {
+    return this.sql.exec<EventRow>('SELECT * FROM events ORDER BY seq').toArray().map(toEvent);
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Hands a committed event to the DeviceObjects of the user's other online devices. A device
+ * whose actor answers that it has no socket after all is marked offline, unless a newer
+ * presence report arrived meanwhile.
+ */
+import { describeError, log } from '../../core/log';
+import type { EventOut } from '../../core/schemas/events';
+import type { Presence } from './presence';
+
+export async function relayEvent(env: Env, presence: Presence, event: EventOut): Promise<void> {
+  const targets = presence.onlineStamps().filter(({ deviceId }) => deviceId !== event.device_id);
+  await Promise.all(
+    targets.map(async ({ deviceId, stamp }) => {
+      try {
+        const connected = await env.DEVICE.getByName(deviceId).deliver(event);
+        if (!connected) presence.drop(deviceId, stamp);
+      } catch (error) {
+        log('warn', 'relay failed', { device_id: deviceId, seq: event.seq, ...describeError(error) });
+      }
+    }),
+  );
+}
