@@ -1,7 +1,9 @@
 /** Every route of the API, in one list: the router and the OpenAPI document both read it. */
 import type { AnyRoute } from '../route';
 import { authRoutes } from './auth';
+import { deviceRoutes } from './devices';
 import { docsRoutes } from './docs';
+import { eventRoutes } from './events';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { sessionRoutes } from './sessions';
@@ -12,4 +14,6 @@ export const routes: readonly AnyRoute[] = [
   ...sessionRoutes,
   ...meRoutes,
   ...docsRoutes,
+  ...deviceRoutes,
+  ...eventRoutes,
 ];

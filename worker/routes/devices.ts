@@ -1,0 +1,172 @@
+/** The signed-in user's devices: register, list, rename, revoke, and the socket upgrade (DESIGN.md §5). */
+import { recordAudit } from '../../core/db/audit';
+import {
+  findLiveDevice,
+  findOwnDevice,
+  insertDevice,
+  listDevices,
+  parsePublicKey,
+  renameDevice,
+  revokeDevice,
+} from '../../core/db/devices';
+import { importDeviceKey } from '../../core/device-key';
+import { randomId } from '../../core/encoding';
+import { DeviceEnvelope, DeviceParams, DevicesOut, RegisterDevice, RenameDevice } from '../../core/schemas/devices';
+import { connectRequest } from '../../objects/device/connect';
+import { userActor } from '../auth/actor';
+import { callerId } from '../auth/profile';
+import type { RequestContext } from '../context';
+import { deviceView } from '../devices/view';
+import { ApiError } from '../errors';
+import { validate } from '../http/body';
+import { json, noContent, route } from '../route';
+
+const NAME_TAKEN = 'You already have a device with this name.';
+
+/** The caller's device named by the path; another user's device does not exist. */
+async function ownDevice(rc: RequestContext, params: Record<string, string>) {
+  const { id } = validate(DeviceParams, params);
+  const row = await findOwnDevice(rc.env.DB, callerId(rc), id);
+  if (!row) throw new ApiError('not_found', 'No such device.');
+  return row;
+}
+
+async function isOnline(rc: RequestContext, userId: string, deviceId: string): Promise<boolean> {
+  return (await userActor(rc, userId).onlineDevices()).includes(deviceId);
+}
+
+export const deviceRoutes = [
+  route({
+    method: 'POST',
+    path: '/v1/devices',
+    summary: 'Register a device and its public key',
+    tag: 'Devices',
+    access: 'user',
+    scope: 'write',
+    body: RegisterDevice,
+    responses: {
+      201: { description: 'The registered device.', schema: DeviceEnvelope },
+      409: { description: 'You already have a live device of this name (case-insensitive).' },
+    },
+    async handle({ rc, body }) {
+      if (!(await importDeviceKey(body.public_key))) {
+        throw new ApiError('invalid_request', 'The request has invalid fields.', {
+          details: [{ path: 'public_key', message: 'is not a valid public key' }],
+        });
+      }
+      const userId = callerId(rc);
+      const row = {
+        id: randomId(),
+        userId,
+        name: body.name,
+        platform: body.platform ?? null,
+        publicKey: JSON.stringify(body.public_key),
+        createdAt: Date.now(),
+        lastSeenAt: null,
+        revokedAt: null,
+      };
+      if (!(await insertDevice(rc.env.DB, row))) throw new ApiError('conflict', NAME_TAKEN);
+      await recordAudit(rc.env.DB, {
+        userId,
+        type: 'device_registered',
+        ip: rc.ip,
+        userAgent: rc.userAgent,
+        details: { device_id: row.id, name: row.name },
+      });
+      return json({ device: deviceView(row, false) }, 201);
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/devices',
+    summary: 'List your devices, revoked ones included',
+    tag: 'Devices',
+    access: 'user',
+    scope: 'read',
+    responses: { 200: { description: 'Oldest first; `online` when a socket is connected.', schema: DevicesOut } },
+    async handle({ rc }) {
+      const userId = callerId(rc);
+      const [rows, online] = await Promise.all([listDevices(rc.env.DB, userId), userActor(rc, userId).onlineDevices()]);
+      const connected = new Set(online);
+      return json({ devices: rows.map((row) => deviceView(row, connected.has(row.id))) });
+    },
+  }),
+  route({
+    method: 'PATCH',
+    path: '/v1/devices/:id',
+    summary: 'Rename a device',
+    tag: 'Devices',
+    access: 'user',
+    scope: 'write',
+    body: RenameDevice,
+    responses: {
+      200: { description: 'The renamed device.', schema: DeviceEnvelope },
+      404: { description: 'You have no device with this id.' },
+      409: { description: 'The name is taken by another live device of yours, or the device is revoked.' },
+    },
+    async handle({ rc, params, body }) {
+      const device = await ownDevice(rc, params);
+      if (device.revokedAt !== null) throw new ApiError('conflict', 'The device is revoked.');
+      const outcome = await renameDevice(rc.env.DB, device.userId, device.id, body.name);
+      if (outcome.status === 'conflict') throw new ApiError('conflict', NAME_TAKEN);
+      if (outcome.status === 'not_found') throw new ApiError('conflict', 'The device is revoked.');
+      return json({ device: deviceView(outcome.row, await isOnline(rc, device.userId, device.id)) });
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/devices/:id',
+    summary: 'Revoke a device: its sockets close with 1008 at once',
+    tag: 'Devices',
+    access: 'user',
+    scope: 'write',
+    responses: {
+      204: { description: 'Revoked (again, if it already was).' },
+      404: { description: 'You have no device with this id.' },
+    },
+    async handle({ rc, params }) {
+      const device = await ownDevice(rc, params);
+      const revoked = await revokeDevice(rc.env.DB, device.userId, device.id);
+      // Also when D1 already said revoked: a retry finishes a revocation whose actor call failed.
+      await rc.env.DEVICE.getByName(device.id).revoke();
+      if (revoked) {
+        await recordAudit(rc.env.DB, {
+          userId: device.userId,
+          type: 'device_revoked',
+          ip: rc.ip,
+          userAgent: rc.userAgent,
+          details: { device_id: device.id },
+        });
+      }
+      return noContent();
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/devices/:id/ws',
+    summary: 'Open the device’s WebSocket (the handshake’s signature authenticates it)',
+    tag: 'Devices',
+    access: 'public',
+    responses: {
+      101: { description: 'Switching protocols; the hello / challenge / auth / ready handshake follows.' },
+      400: { description: 'Not a WebSocket upgrade.' },
+      404: { description: 'No live device has this id.' },
+    },
+    async handle({ request, rc, params }) {
+      const { id } = validate(DeviceParams, params);
+      if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+        throw new ApiError('invalid_request', 'This path expects a WebSocket upgrade.');
+      }
+      // One D1 read decides: random or revoked ids never reach, or create, an actor.
+      const device = await findLiveDevice(rc.env.DB, id);
+      if (!device) throw new ApiError('not_found', 'No such device.');
+      const record = {
+        deviceId: device.id,
+        userId: device.userId,
+        publicKey: parsePublicKey(device),
+        wsLimit: rc.config.rateLimits.ws,
+      };
+      return rc.env.DEVICE.getByName(device.id).fetch(connectRequest(record));
+    },
+  }),
+];

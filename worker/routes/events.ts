@@ -1,0 +1,77 @@
+/** The user's event log over HTTP: append, and replay with pagination (DESIGN.md §5). */
+import {
+  AckOut,
+  AppendEvent,
+  EventsQuery,
+  MAX_PAYLOAD_BYTES,
+  payloadBytes,
+  ReplayOut,
+} from '../../core/schemas/events';
+import { userActor } from '../auth/actor';
+import { callerId } from '../auth/profile';
+import { ApiError } from '../errors';
+import { json, route } from '../route';
+
+export const eventRoutes = [
+  route({
+    method: 'POST',
+    path: '/v1/events',
+    summary: 'Append an event (the body of the socket’s `event` frame)',
+    tag: 'Events',
+    access: 'user',
+    scope: 'write',
+    body: AppendEvent,
+    responses: {
+      201: {
+        description: 'Stored: its `seq` and the key’s new `version`; a retried `id` gets the first answer.',
+        schema: AckOut,
+      },
+      409: {
+        description:
+          '`base_version` is not the key’s version: `key`, `version` and `payload` beside `error` are current.',
+      },
+      413: { description: 'The payload is over 32 KiB serialized.' },
+    },
+    async handle({ rc, body }) {
+      if (payloadBytes(body.payload) > MAX_PAYLOAD_BYTES) {
+        throw new ApiError('payload_too_large', 'A payload is at most 32 KiB serialized.', {
+          details: [{ path: 'payload', message: 'must be at most 32 KiB serialized' }],
+        });
+      }
+      const result = await userActor(rc, callerId(rc)).appendEvent({
+        id: body.id,
+        stream: body.stream,
+        key: body.key ?? null,
+        baseVersion: body.base_version ?? null,
+        payload: body.payload,
+        expiresAt: body.expires_at === undefined ? null : Date.parse(body.expires_at),
+        deviceId: null,
+      });
+      if (result.ok) return json(result.value, 201);
+      if (result.error.type === 'conflict') {
+        const { id, key, version, payload } = result.error;
+        throw new ApiError('conflict', 'base_version is not the key’s current version.', {
+          body: { id, key, version, payload },
+        });
+      }
+      throw new ApiError('invalid_request', 'The request has invalid fields.', {
+        details: [{ path: 'expires_at', message: 'is more than 5 minutes in the past' }],
+      });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/events',
+    summary: 'Replay the log after a seq, oldest first',
+    tag: 'Events',
+    access: 'user',
+    scope: 'read',
+    query: EventsQuery,
+    responses: {
+      200: { description: 'A page; pass `next_after` as `after` for the next, until it is null.', schema: ReplayOut },
+    },
+    async handle({ rc, query }) {
+      return json(await userActor(rc, callerId(rc)).replayEvents(query.after, query.limit));
+    },
+  }),
+];
