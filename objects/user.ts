@@ -4,13 +4,16 @@
  * throw only on bugs.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { addKeyUsage } from '../core/db/api-keys';
 import type { Profile } from '../core/db/users';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
 import { hitCounter } from './shared/counters';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
+import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
 import { type GuardState, LoginGuard } from './user/login-guard';
+import { MfaChallenges } from './user/mfa-challenges';
 import { Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
 import { relayEvent } from './user/relay';
@@ -29,6 +32,8 @@ export class UserObject extends DurableObject<Env> {
   private sessions!: SessionStore;
   private guard!: LoginGuard;
   private profile!: ProfileCache;
+  private mfa!: MfaChallenges;
+  private keyUsage!: KeyUsageCounter;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,6 +46,8 @@ export class UserObject extends DurableObject<Env> {
     this.sessions = new SessionStore(sql, this.ctx.storage);
     this.guard = new LoginGuard(sql);
     this.profile = new ProfileCache(sql);
+    this.mfa = new MfaChallenges(sql);
+    this.keyUsage = new KeyUsageCounter(sql);
   }
 
   /** Stores or refreshes the cached profile after a change in D1. */
@@ -52,27 +59,16 @@ export class UserObject extends DurableObject<Env> {
     return this.profile.get();
   }
 
-  /** Whether a sign-in may be attempted now. */
-  loginState(): GuardState {
-    return this.guard.state();
+  /** Admits a sign-in attempt under the lockout policy (the `lockout` bucket of RATE_LIMITS). */
+  beginLogin(policy: Window): GuardState & { locksIfWrong: boolean } {
+    return this.guard.begin(policy);
   }
 
-  /** Counts a failed sign-in against the lockout policy (the `lockout` bucket of RATE_LIMITS). */
-  loginFailed(policy: Window): GuardState & { justLocked: boolean } {
-    return this.guard.fail(policy);
-  }
-
-  /** A correct password (and second factor, if any): resets the failure count and opens a session. */
-  async loginSucceeded(
-    profile: Profile,
-    client: ClientInfo,
-    amr: string[],
-  ): Promise<Result<IssuedSession, { type: 'locked'; retryAfterS: number }>> {
-    const state = this.guard.state();
-    if (state.locked) return err({ type: 'locked', retryAfterS: state.retryAfterS });
+  /** A sign-in admitted by `beginLogin` (or a new account): clears the failure count, opens a session. */
+  async loginSucceeded(profile: Profile, client: ClientInfo, amr: string[]): Promise<IssuedSession> {
     this.guard.succeed();
     this.profile.set(profile);
-    return ok(await this.sessions.create(profile.id, client, amr));
+    return this.sessions.create(profile.id, client, amr);
   }
 
   async refresh(
@@ -120,6 +116,55 @@ export class UserObject extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.open();
+  }
+
+  // The second factor of a sign-in, and API keys (DESIGN.md §4).
+
+  /** A correct password on an account with MFA: clears the failure count, opens a challenge. */
+  startMfa(userId: string): Promise<string> {
+    this.guard.succeed();
+    return this.mfa.open(userId);
+  }
+
+  /** Counts an attempt at a challenge before its code is checked. */
+  attemptMfa(token: string): Promise<Result<null, { type: 'invalid' }>> {
+    return this.mfa.attempt(token);
+  }
+
+  /** A correct second factor: spends the challenge and opens the session. */
+  async completeMfa(
+    token: string,
+    profile: Profile,
+    client: ClientInfo,
+  ): Promise<Result<IssuedSession, { type: 'invalid' } | { type: 'locked'; retryAfterS: number }>> {
+    if (!(await this.mfa.spend(token))) return err({ type: 'invalid' });
+    const state = this.guard.state();
+    if (state.locked) return err({ type: 'locked', retryAfterS: state.retryAfterS });
+    return ok(await this.loginSucceeded(profile, client, ['pwd', 'otp']));
+  }
+
+  /** A request authenticated by an API key: counts the per-user limit and the key's use. */
+  async authorizeKey(
+    keyId: string,
+    limit: Window,
+  ): Promise<Result<{ rate: Decision; profile: Profile | null }, AuthorizeFailure>> {
+    const rate = hitCounter(this.ctx.storage.sql, 'api', limit, Date.now());
+    if (!rate.allowed) return err({ type: 'rate_limited', rate });
+    this.keyUsage.record(keyId);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + KEY_USAGE_FLUSH_MS);
+    return ok({ rate, profile: this.profile.get() });
+  }
+
+  /** Uses counted since the last flush to D1, for an up-to-date key list. */
+  pendingKeyUsage(): KeyUsage[] {
+    return this.keyUsage.pending();
+  }
+
+  /** Writes counted API key usage to D1 (at-least-once: counts are subtracted only once written). */
+  override async alarm(): Promise<void> {
+    const pending = this.keyUsage.pending();
+    await addKeyUsage(this.env.DB, pending);
+    this.keyUsage.clear(pending);
   }
 
   // The ordered event log and the relay to the user's online devices (DESIGN.md §5).

@@ -1,4 +1,8 @@
-/** Account lockout: N failed sign-ins in a row lock the account, whatever the address. */
+/**
+ * Account lockout: N failed sign-ins in a row lock the account, whatever the address. Each
+ * attempt is counted as a failure before its password is checked, and a success clears the
+ * count: concurrent attempts cannot slip past the limit while their hashes are computed.
+ */
 import type { Window } from '../../core/rate-limit';
 
 export interface GuardState {
@@ -34,18 +38,21 @@ export class LoginGuard {
     return { locked: false, retryAfterS: 0 };
   }
 
-  /** Counts a failure; returns the state after it, locked when this failure reached the limit. */
-  fail(policy: Window, now = Date.now()): GuardState & { justLocked: boolean } {
+  /**
+   * Admits one attempt and counts it as a failure until `succeed()` says otherwise. `locked`
+   * refuses it; `locksIfWrong` says this attempt reached the limit and the account stays
+   * locked unless its password is right.
+   */
+  begin(policy: Window, now = Date.now()): GuardState & { locksIfWrong: boolean } {
     const current = this.state(now);
-    if (current.locked) return { ...current, justLocked: false };
+    if (current.locked) return { ...current, locksIfWrong: false };
     const failures = this.read().failures + 1;
     if (failures >= policy.limit) {
-      const until = now + policy.window_s * 1000;
-      this.write(0, until);
-      return { locked: true, retryAfterS: policy.window_s, justLocked: true };
+      this.write(0, now + policy.window_s * 1000);
+      return { locked: false, retryAfterS: 0, locksIfWrong: true };
     }
     this.write(failures, null);
-    return { locked: false, retryAfterS: 0, justLocked: false };
+    return { locked: false, retryAfterS: 0, locksIfWrong: false };
   }
 
   succeed(): void {

@@ -1,5 +1,7 @@
 /** The user actor's own SQLite tables. */
 import { COUNTERS_DDL } from '../shared/counters';
+import { KEY_USAGE_DDL } from './key-usage';
+import { MFA_DDL } from './mfa-challenges';
 
 export const USER_DDL = [
   `CREATE TABLE IF NOT EXISTS profile (
@@ -31,6 +33,8 @@ export const USER_DDL = [
      locked_until INTEGER
    )`,
   COUNTERS_DDL,
+  MFA_DDL,
+  KEY_USAGE_DDL,
   `CREATE TABLE IF NOT EXISTS events (
      seq INTEGER PRIMARY KEY,
      id TEXT NOT NULL UNIQUE,

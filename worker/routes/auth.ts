@@ -59,10 +59,9 @@ export const authRoutes = [
       if (!(await insertUser(rc.env.DB, row)))
         throw new ApiError('conflict', 'An account with this email already exists.');
       const profile = toProfile(row);
-      const opened = await userActor(rc, row.id).loginSucceeded(profile, clientInfo(rc), ['pwd']);
-      if (!opened.ok) throw locked(opened.error.retryAfterS);
+      const session = await userActor(rc, row.id).loginSucceeded(profile, clientInfo(rc), ['pwd']);
       await audit(rc, row.id, 'signup');
-      return tokensResponse(rc, profile, opened.value, query.mode, 201);
+      return tokensResponse(rc, profile, session, query.mode, 201);
     },
   }),
   route({
@@ -86,12 +85,16 @@ export const authRoutes = [
         throw new ApiError('unauthorized', BAD_CREDENTIALS);
       }
       const actor = userActor(rc, user.id);
-      const state = await actor.loginState();
-      if (state.locked) throw locked(state.retryAfterS);
+      const attempt = await actor.beginLogin(rc.config.rateLimits.lockout);
+      if (attempt.locked) throw locked(attempt.retryAfterS);
       if (!verifyPassword(body.password, user.passwordHash)) {
-        const after = await actor.loginFailed(rc.config.rateLimits.lockout);
-        await audit(rc, user.id, 'login_failed', { reason: 'password' });
-        if (after.justLocked) await audit(rc, user.id, 'account_locked');
+        // Bookkeeping after the answer, so a wrong password costs what an unknown email costs.
+        rc.exec.waitUntil(
+          (async () => {
+            await audit(rc, user.id, 'login_failed', { reason: 'password' });
+            if (attempt.locksIfWrong) await audit(rc, user.id, 'account_locked');
+          })(),
+        );
         throw new ApiError('unauthorized', BAD_CREDENTIALS);
       }
       const current = needsRehash(user.passwordHash)
@@ -102,10 +105,9 @@ export const authRoutes = [
         await audit(rc, user.id, 'mfa_challenged');
         throw new ApiError('mfa_required', undefined, { body: { mfa_token: mfaToken } });
       }
-      const opened = await actor.loginSucceeded(toProfile(current), clientInfo(rc), ['pwd']);
-      if (!opened.ok) throw locked(opened.error.retryAfterS);
+      const session = await actor.loginSucceeded(toProfile(current), clientInfo(rc), ['pwd']);
       await audit(rc, user.id, 'login_succeeded');
-      return tokensResponse(rc, toProfile(current), opened.value, query.mode);
+      return tokensResponse(rc, toProfile(current), session, query.mode);
     },
   }),
   route({

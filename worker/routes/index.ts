@@ -1,11 +1,13 @@
 /** Every route of the API, in one list: the router and the OpenAPI document both read it. */
 import type { AnyRoute } from '../route';
+import { apiKeyRoutes } from './api-keys';
 import { authRoutes } from './auth';
 import { deviceRoutes } from './devices';
 import { docsRoutes } from './docs';
 import { eventRoutes } from './events';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
+import { mfaRoutes } from './mfa';
 import { sessionRoutes } from './sessions';
 
 export const routes: readonly AnyRoute[] = [
@@ -13,6 +15,8 @@ export const routes: readonly AnyRoute[] = [
   ...authRoutes,
   ...sessionRoutes,
   ...meRoutes,
+  ...mfaRoutes,
+  ...apiKeyRoutes,
   ...docsRoutes,
   ...deviceRoutes,
   ...eventRoutes,
