@@ -1,7 +1,7 @@
 /** Global setup of the e2e suite: one dev server for every file, stopped at the end. */
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { startDevServer } from './server.ts';
+import { startDevServer } from '../scripts/dev-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,8 +1,8 @@
 /**
- * A `wrangler dev` of this Worker on a free loopback port, with fresh secrets and its own
- * state directory, for tests that need a real server (a browser, a Node-only validator).
+ * A `wrangler dev` of this Worker on a free loopback port, with fresh secrets, its own state
+ * directory and the D1 migrations applied, for end-to-end tests and benchmarks.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -65,19 +65,37 @@ function stopGroup(child: ChildProcess): Promise<void> {
 }
 
 /** Starts the server and resolves once `/health` answers; `stop()` ends it and its files. */
-export async function startDevServer(root: string): Promise<DevServer> {
+/** `vars` override wrangler.toml's variables for this server (they go into its .env file). */
+export async function startDevServer(root: string, vars: Record<string, string> = {}): Promise<DevServer> {
   const dir = mkdtempSync(join(tmpdir(), 'durable-backend-e2e-'));
   const envFile = join(dir, '.env');
   const secrets = await generateSecrets();
   writeFileSync(
     envFile,
-    Object.entries(secrets)
+    Object.entries({ ...secrets, ...vars })
       .map(([name, value]) => `${name}='${value}'\n`)
       .join(''),
     {
       mode: 0o600,
     },
   );
+  const offline = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    WRANGLER_HIDE_BANNER: 'true',
+    CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
+  };
+  const migrate = spawnSync(
+    'wrangler',
+    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(dir, 'state')],
+    {
+      cwd: root,
+      env: offline,
+      encoding: 'utf8',
+    },
+  );
+  if (migrate.status !== 0) throw new Error(`D1 migrations failed:\n${migrate.stdout}${migrate.stderr}`);
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = [
     'dev',
@@ -95,13 +113,7 @@ export async function startDevServer(root: string): Promise<DevServer> {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: 'false',
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      WRANGLER_HIDE_BANNER: 'true',
-      CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
-    },
+    env: offline,
   });
   let output = '';
   const collect = (chunk: Buffer) => {
