@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { call, expectError, freshIp, login, signup, type Tokens } from './helpers';
 import { nowSeconds, totpAt } from './totp-reference';
 
@@ -195,6 +195,24 @@ describe('signing in with MFA', () => {
     const types = audit.events.map((e) => e.type);
     for (const type of ['mfa_enrolment_started', 'mfa_enabled', 'mfa_challenged', 'mfa_failed', 'mfa_succeeded'])
       expect(types).toContain(type);
+  });
+});
+
+describe('MFA secrets stay out of logs', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('never writes the TOTP secret, a code, a backup code or an mfa_token to a log line', async () => {
+    const lines: string[] = [];
+    for (const m of ['log', 'warn', 'error'] as const)
+      vi.spyOn(console, m).mockImplementation((l: string) => void lines.push(String(l)));
+    const user = await signup();
+    const { secret, backupCodes } = await enrol(user);
+    const token = await mfaToken(user);
+    const code = await totpAt(secret, nowSeconds());
+    await completeMfa(token, code);
+    const output = lines.join('\n');
+    expect(lines.length).toBeGreaterThan(3);
+    for (const value of [secret, code, token, ...backupCodes]) expect(output).not.toContain(value);
   });
 });
 
