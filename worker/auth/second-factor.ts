@@ -3,6 +3,8 @@ import { open } from '../../core/crypto-box';
 import { claimTotpStep, findTotp, spendBackupCode } from '../../core/db/mfa';
 import { verifyTotp } from '../../core/totp';
 import type { RequestContext } from '../context';
+import { ApiError } from '../errors';
+import { audit } from './audit';
 
 export const totpContext = (userId: string) => `totp:${userId}`;
 
@@ -24,4 +26,18 @@ export async function checkSecondFactor(
   }
   if (!options.allowBackup) return null;
   return (await spendBackupCode(rc.env.DB, userId, code)) ? 'backup' : null;
+}
+
+export const WRONG_CODE = 'The code is wrong or was already used.';
+
+/** Like `checkSecondFactor`, for an operation of a signed-in user: a wrong code is audited and refused with 403. */
+export async function requireSecondFactor(
+  rc: RequestContext,
+  userId: string,
+  code: string,
+  options: { allowBackup: boolean },
+): Promise<void> {
+  if (await checkSecondFactor(rc, userId, code, options)) return;
+  await audit(rc, userId, 'mfa_failed');
+  throw new ApiError('forbidden', WRONG_CODE, { details: [{ path: 'code', message: 'is wrong' }] });
 }

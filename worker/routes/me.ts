@@ -1,8 +1,8 @@
 /** The signed-in user's own account: profile, password, export, erasure, audit log. */
 import { listAudit } from '../../core/db/audit';
 import { exportUserRows } from '../../core/db/export';
-import { findUserById, toProfile, updateUser } from '../../core/db/users';
-import { hashPassword, verifyPassword } from '../../core/password';
+import { toProfile, updateUser } from '../../core/db/users';
+import { hashPassword } from '../../core/password';
 import {
   AuditOut,
   AuditQuery,
@@ -14,21 +14,11 @@ import {
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { eraseUser } from '../auth/erase';
+import { requirePassword } from '../auth/password';
 import { callerId, currentProfile } from '../auth/profile';
-import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
 import { requireAcceptablePassword } from './auth';
-
-/** The caller's row with a password check, for the operations that need one. */
-async function requirePassword(rc: RequestContext, password: string, field: string) {
-  const user = await findUserById(rc.env.DB, callerId(rc));
-  if (!user) throw new ApiError('unauthorized');
-  if (!user.passwordHash || !verifyPassword(password, user.passwordHash)) {
-    throw new ApiError('forbidden', 'The password is wrong.', { details: [{ path: field, message: 'is wrong' }] });
-  }
-  return user;
-}
 
 export const meRoutes = [
   route({

@@ -2,7 +2,6 @@
 import { seal } from '../../core/crypto-box';
 import { disableTotp, enableTotp, findTotp, replaceBackupCodes, savePendingTotp } from '../../core/db/mfa';
 import { findUserById, toProfile } from '../../core/db/users';
-import { verifyPassword } from '../../core/password';
 import { CookieMode, TokensOut } from '../../core/schemas/auth';
 import {
   BackupCodesOut,
@@ -16,14 +15,14 @@ import { newBackupCodes, newTotpSecret, otpauthUri, qrSvg } from '../../core/tot
 import { clientInfo, userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { tokensResponse } from '../auth/issue';
+import { requirePassword } from '../auth/password';
 import { callerId, currentProfile } from '../auth/profile';
-import { checkSecondFactor, totpContext } from '../auth/second-factor';
+import { checkSecondFactor, requireSecondFactor, totpContext, WRONG_CODE } from '../auth/second-factor';
 import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
 import { locked } from './auth';
 
-const WRONG_CODE = 'The code is wrong or was already used.';
 const MFA_TOKEN = /^([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}$/;
 
 async function issueBackupCodes(rc: RequestContext, userId: string): Promise<string[]> {
@@ -142,17 +141,9 @@ export const mfaRoutes = [
     },
     async handle({ rc, body }) {
       const userId = callerId(rc);
-      const user = await findUserById(rc.env.DB, userId);
-      if (!user?.mfaEnabled) throw new ApiError('conflict', 'MFA is not on.');
-      if (!user.passwordHash || !verifyPassword(body.password, user.passwordHash)) {
-        throw new ApiError('forbidden', 'The password is wrong.', {
-          details: [{ path: 'password', message: 'is wrong' }],
-        });
-      }
-      if (!(await checkSecondFactor(rc, userId, body.code))) {
-        await audit(rc, userId, 'mfa_failed');
-        throw new ApiError('forbidden', WRONG_CODE, { details: [{ path: 'code', message: 'is wrong' }] });
-      }
+      if (!(await currentProfile(rc)).mfa_enabled) throw new ApiError('conflict', 'MFA is not on.');
+      await requirePassword(rc, body.password, 'password');
+      await requireSecondFactor(rc, userId, body.code, { allowBackup: true });
       await disableTotp(rc.env.DB, userId);
       await refreshProfile(rc, userId);
       await audit(rc, userId, 'mfa_disabled');
@@ -175,10 +166,7 @@ export const mfaRoutes = [
     async handle({ rc, body }) {
       const userId = callerId(rc);
       if (!(await currentProfile(rc)).mfa_enabled) throw new ApiError('conflict', 'MFA is not on.');
-      if (!(await checkSecondFactor(rc, userId, body.code, { allowBackup: false }))) {
-        await audit(rc, userId, 'mfa_failed');
-        throw new ApiError('forbidden', WRONG_CODE, { details: [{ path: 'code', message: 'is wrong' }] });
-      }
+      await requireSecondFactor(rc, userId, body.code, { allowBackup: false });
       const codes = await issueBackupCodes(rc, userId);
       await audit(rc, userId, 'backup_codes_regenerated');
       return json({ backup_codes: codes }, 200, { 'cache-control': 'no-store' });
