@@ -44,11 +44,11 @@ export interface RealtimeClientOptions {
 /** A refused event, a closed client, or a policy close (revoked device, failed handshake). */
 export class RealtimeError extends Error {
   override name = 'RealtimeError';
-  constructor(
-    readonly code: ErrorCode | 'closed' | 'policy',
-    message: string,
-  ) {
+  readonly code: ErrorCode | 'closed' | 'policy';
+
+  constructor(code: ErrorCode | 'closed' | 'policy', message: string) {
     super(message);
+    this.code = code;
   }
 }
 
@@ -72,7 +72,11 @@ export class RealtimeClient {
   private liveBuffer: RealtimeEvent[] | null = null;
   private firstReady: { resolve: () => void; reject: (error: unknown) => void } | null = null;
 
-  constructor(private readonly options: RealtimeClientOptions) {}
+  private readonly options: RealtimeClientOptions;
+
+  constructor(options: RealtimeClientOptions) {
+    this.options = options;
+  }
 
   /** Connects; resolves at the first `ready`, and keeps reconnecting after that until `close()`. */
   connect(): Promise<void> {

@@ -24,12 +24,13 @@ export interface RegisterOptions {
 /** Thrown when the API answers with an error. */
 export class ApiRequestError extends Error {
   override name = 'ApiRequestError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
     super(message);
+    this.status = status;
+    this.code = code;
   }
 }
 

@@ -19,13 +19,18 @@ export class Inbox {
   private ended: { error: unknown } | null = null;
   private pumping = false;
 
+  private readonly onProcessed: (seq: number) => void;
+  private readonly handler: ((event: RealtimeEvent) => void | Promise<void>) | undefined;
+
   constructor(
     after: number,
-    private readonly onProcessed: (seq: number) => void,
-    private readonly handler?: (event: RealtimeEvent) => void | Promise<void>,
+    onProcessed: (seq: number) => void,
+    handler?: (event: RealtimeEvent) => void | Promise<void>,
   ) {
     this.received = after;
     this.processed = after;
+    this.onProcessed = onProcessed;
+    this.handler = handler;
   }
 
   /** A seq this client appended itself: never handed back to it. */
