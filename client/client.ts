@@ -64,7 +64,9 @@ export class RealtimeClient {
   private ready = false;
   private stopped = false;
   private attempt = 0;
-  private inbox: Inbox | null = null;
+  private readonly inbox: Inbox;
+  /** Whether the resume point is known: given as `after`, or learnt from the first `ready`. */
+  private positioned: boolean;
   private acked = 0;
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly pending = new Map<string, Pending>();
@@ -76,6 +78,9 @@ export class RealtimeClient {
 
   constructor(options: RealtimeClientOptions) {
     this.options = options;
+    this.positioned = options.after !== undefined;
+    this.acked = options.after ?? 0;
+    this.inbox = new Inbox(this.acked, () => this.scheduleAck(), options.onEvent);
   }
 
   /** Connects; resolves at the first `ready`, and keeps reconnecting after that until `close()`. */
@@ -88,7 +93,7 @@ export class RealtimeClient {
 
   /** The highest seq handed to the app and finished with. */
   get position(): number {
-    return this.inbox?.processed ?? this.options.after ?? 0;
+    return this.inbox.processed;
   }
 
   /** Appends an event; resolves with its ack (or a conflict). Retried on reconnect with the same id. */
@@ -101,10 +106,10 @@ export class RealtimeClient {
     });
   }
 
-  /** The events, in seq order; the iterator ends at `close()`. */
+  /** The events, in seq order; the iterator ends at `close()`, and throws on a policy close. */
   events(): AsyncIterableIterator<RealtimeEvent> {
     const iterator: AsyncIterableIterator<RealtimeEvent> = {
-      next: () => (this.inbox ? this.inbox.next() : Promise.reject(new RealtimeError('closed', 'Not connected.'))),
+      next: () => this.inbox.next(),
       return: async () => ({ value: undefined, done: true }),
       [Symbol.asyncIterator]: () => iterator,
     };
@@ -177,14 +182,14 @@ export class RealtimeClient {
         return this.onReady(socket, frame);
       case 'event':
         if (this.liveBuffer) this.liveBuffer.push(frame);
-        else this.inbox?.accept(frame);
+        else this.inbox.accept(frame);
         return;
       case 'replay':
         this.replayWaiter?.resolve(frame);
         this.replayWaiter = null;
         return;
       case 'ack':
-        this.inbox?.markOwn(frame.seq);
+        this.inbox.markOwn(frame.seq);
         return this.settle(frame.id, (p) => p.resolve(frame));
       case 'conflict':
         return this.settle(frame.id, (p) => p.resolve(frame));
@@ -209,10 +214,10 @@ export class RealtimeClient {
     this.ready = true;
     this.attempt = 0;
     this.userId = frame.user_id;
-    if (!this.inbox) {
-      const after = this.options.after ?? frame.cursor;
-      this.acked = after;
-      this.inbox = new Inbox(after, () => this.scheduleAck(), this.options.onEvent);
+    if (!this.positioned) {
+      this.positioned = true;
+      this.acked = frame.cursor;
+      this.inbox.startAt(frame.cursor);
     }
     this.status('ready');
     this.firstReady?.resolve();
@@ -225,7 +230,6 @@ export class RealtimeClient {
   /** Replays what was missed; live events wait meanwhile, so everything is taken in seq order. */
   private async resume(socket: SocketLike): Promise<void> {
     const inbox = this.inbox;
-    if (!inbox) return;
     this.liveBuffer = [];
     try {
       let after: number | null = inbox.received;
@@ -259,7 +263,7 @@ export class RealtimeClient {
   }
 
   private flushAck(): void {
-    const seq = this.inbox?.processed ?? 0;
+    const seq = this.inbox.processed;
     if (!this.ready || seq <= this.acked) return;
     this.transmit({ type: 'ack', seq });
     this.acked = seq;
@@ -295,7 +299,7 @@ export class RealtimeClient {
     this.pending.clear();
     this.firstReady?.reject(error);
     this.firstReady = null;
-    this.inbox?.end(failIterator ? error : undefined);
+    this.inbox.end(failIterator ? error : undefined);
     if (!failIterator) this.status('closed');
   }
 }

@@ -33,6 +33,13 @@ export class Inbox {
     this.handler = handler;
   }
 
+  /** Moves the starting point forward, before anything has been taken in. */
+  startAt(seq: number): void {
+    if (seq <= this.received || this.queue.length > 0 || this.lastYielded !== null) return;
+    this.received = seq;
+    this.processed = seq;
+  }
+
   /** A seq this client appended itself: never handed back to it. */
   markOwn(seq: number): void {
     if (seq > this.received) this.own.add(seq);
