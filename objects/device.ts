@@ -9,7 +9,7 @@ import { touchDevice } from '../core/db/devices';
 import { describeError, log } from '../core/log';
 import type { EventOut } from '../core/schemas/events';
 import { type DeviceRecord, readConnectRequest } from './device/connect';
-import { deliverInOrder } from './device/deliver';
+import { catchUp, deliverInOrder, type ReadLog } from './device/deliver';
 import { handshakeStep } from './device/handshake';
 import { handleFrame } from './device/session';
 import { HANDSHAKE_MS, readySockets, refuse, send, setState, stateOf } from './device/socket';
@@ -27,6 +27,10 @@ export class DeviceObject extends DurableObject<Env> {
 
   private user(record: DeviceRecord) {
     return this.env.USER.getByName(record.userId);
+  }
+
+  private readLog(record: DeviceRecord): ReadLog {
+    return (after, limit) => this.user(record).replayEvents(after, limit);
   }
 
   private sockets = (except?: WebSocket) => readySockets(this.ctx.getWebSockets(), except);
@@ -79,6 +83,9 @@ export class DeviceObject extends DurableObject<Env> {
     if (ws.readyState !== WebSocket.OPEN) return;
     setState(ws, { phase: 'ready', sent: head });
     send(ws, { type: 'ready', user_id: record.userId, head, cursor: this.store.cursor() });
+    // A relay that came while the head was being learnt found this socket not ready yet.
+    const relayed = this.store.lastRelayed();
+    if (relayed > head) await catchUp(() => [ws], record.deviceId, relayed, this.readLog(record));
     await touchDevice(this.env.DB, record.deviceId);
   }
 
@@ -124,9 +131,8 @@ export class DeviceObject extends DurableObject<Env> {
   async deliver(event: EventOut): Promise<boolean> {
     const record = this.store.record();
     if (!record || this.store.revoked() || this.sockets().length === 0) return false;
-    await deliverInOrder(this.sockets, record.deviceId, event, (after, limit) =>
-      this.user(record).replayEvents(after, limit),
-    );
+    this.store.noteRelayed(event.seq);
+    await deliverInOrder(this.sockets, record.deviceId, event, this.readLog(record));
     return true;
   }
 

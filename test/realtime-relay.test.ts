@@ -1,9 +1,10 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { signHandshake } from '../client/index.ts';
 import { EventLog } from '../objects/user/events';
 import { call, signup } from './helpers';
-import { connect, type Frame, type Frames, registerTestDevice, type TestDevice } from './realtime-helpers';
+import { connect, type Frame, Frames, nonce, registerTestDevice, type TestDevice } from './realtime-helpers';
 
 type User = Awaited<ReturnType<typeof signup>>;
 
@@ -129,6 +130,27 @@ describe('relay between the devices of one user', () => {
     expect(events.map((e) => e.seq)).toEqual([ready.head + 1, ready.head + 2, ready.head + 3]);
     expect(await frames.quietFor(100)).toBe(true);
     frames.ws.close(1000);
+  });
+
+  it('sends every event after the head it reported in ready, with appends racing the handshake', async () => {
+    const device = await registerTestDevice(user.access_token);
+    for (let round = 0; round < 8; round++) {
+      const frames = await Frames.open(device.id);
+      const clientNonce = nonce();
+      const challenge = await frames.ask({ type: 'hello', device_id: device.id, nonce: clientNonce, v: 1 });
+      frames.send({
+        type: 'auth',
+        signature: await signHandshake(device.key, device.id, clientNonce, challenge.nonce),
+      });
+      const body = { id: `racing-${round}`, stream: 'race', payload: round };
+      const ack = (await (await call('/v1/events', { method: 'POST', token: user.access_token, body })).json()) as {
+        seq: number;
+      };
+      const ready = await frames.next();
+      expect(ready.type).toBe('ready');
+      if (ready.head < ack.seq) expect(await frames.next()).toMatchObject({ type: 'event', id: body.id });
+      frames.ws.close(1000);
+    }
   });
 
   it('never relays to another user’s device', async () => {

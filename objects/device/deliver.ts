@@ -40,6 +40,20 @@ function sendAfterMarks(sockets: WebSocket[], deviceId: string, events: EventOut
   }
 }
 
+/** Sends what each socket is missing up to `upTo` (a relay it was not ready for), read from the log. */
+export async function catchUp(
+  sockets: () => WebSocket[],
+  deviceId: string,
+  upTo: number,
+  read: ReadLog,
+): Promise<void> {
+  const marks = sockets()
+    .map(sentOf)
+    .filter((sent): sent is number => sent !== null && sent < upTo);
+  if (marks.length === 0) return;
+  sendAfterMarks(sockets(), deviceId, await readBetween(read, Math.min(...marks), upTo + 1));
+}
+
 export async function deliverInOrder(
   sockets: () => WebSocket[],
   deviceId: string,
