@@ -1,0 +1,82 @@
+/** Connected provider accounts in D1. Tokens arrive here already sealed; nothing here decrypts. */
+import { and, eq, sql } from 'drizzle-orm';
+import { database } from './client';
+import { oauthAccounts, users } from './schema';
+import { isUniqueViolation } from './users';
+
+export type OAuthAccountRow = typeof oauthAccounts.$inferSelect;
+export type ConnectionStatus = OAuthAccountRow['status'];
+
+export interface SealedTokens {
+  accessTokenEnc: string;
+  refreshTokenEnc: string | null;
+  expiresAt: number | null;
+}
+
+export const findByIdentity = (db: D1Database, provider: string, providerUserId: string) =>
+  database(db)
+    .select()
+    .from(oauthAccounts)
+    .where(and(eq(oauthAccounts.provider, provider), eq(oauthAccounts.providerUserId, providerUserId)))
+    .get();
+
+export const findConnection = (db: D1Database, userId: string, provider: string) =>
+  database(db)
+    .select()
+    .from(oauthAccounts)
+    .where(and(eq(oauthAccounts.userId, userId), eq(oauthAccounts.provider, provider)))
+    .get();
+
+export const listConnections = (db: D1Database, userId: string) =>
+  database(db).select().from(oauthAccounts).where(eq(oauthAccounts.userId, userId)).orderBy(oauthAccounts.createdAt);
+
+/** Links an identity to a user; false when the identity or the user's slot for the provider is taken. */
+export async function insertConnection(db: D1Database, row: typeof oauthAccounts.$inferInsert): Promise<boolean> {
+  try {
+    await database(db).insert(oauthAccounts).values(row);
+    return true;
+  } catch (error) {
+    if (isUniqueViolation(error)) return false;
+    throw error;
+  }
+}
+
+/** New tokens from a sign-in or a refresh; the connection is healthy again. */
+export async function storeTokens(
+  db: D1Database,
+  id: string,
+  tokens: SealedTokens & { email?: string | null; emailVerified?: boolean },
+  now = Date.now(),
+): Promise<void> {
+  await database(db)
+    .update(oauthAccounts)
+    .set({ ...tokens, status: 'ok', lastRefreshedAt: now })
+    .where(eq(oauthAccounts.id, id));
+}
+
+export async function setStatus(db: D1Database, id: string, status: ConnectionStatus): Promise<void> {
+  await database(db).update(oauthAccounts).set({ status }).where(eq(oauthAccounts.id, id));
+}
+
+/**
+ * Unlinks in one statement that also checks the user keeps a way to sign in (a password or
+ * another connection), so two concurrent unlinks cannot both pass the check.
+ */
+export async function unlinkConnection(
+  db: D1Database,
+  userId: string,
+  provider: string,
+): Promise<'deleted' | 'not_found' | 'only_sign_in'> {
+  const result = await database(db)
+    .delete(oauthAccounts)
+    .where(
+      and(
+        eq(oauthAccounts.userId, userId),
+        eq(oauthAccounts.provider, provider),
+        sql`(exists (select 1 from ${users} where ${users.id} = ${userId} and ${users.passwordHash} is not null)
+             or (select count(*) from ${oauthAccounts} where ${oauthAccounts.userId} = ${userId}) > 1)`,
+      ),
+    );
+  if (result.meta.changes === 1) return 'deleted';
+  return (await findConnection(db, userId, provider)) ? 'only_sign_in' : 'not_found';
+}

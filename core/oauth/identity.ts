@@ -1,0 +1,69 @@
+/** Who the provider says the user is, from a verified ID token, a userinfo answer, or GitHub's API. */
+import type { JWTPayload } from 'jose';
+import * as v from 'valibot';
+import { err, ok, type Result } from '../result';
+import { getJson } from './http';
+import { GITHUB_EMAILS_URL } from './presets';
+import type { Provider } from './provider';
+
+export interface Identity {
+  subject: string;
+  email: string | null;
+  /** True only when the provider says so explicitly. */
+  emailVerified: boolean;
+  name: string | null;
+}
+
+export type IdentityFailure = { type: 'invalid'; reason: string } | { type: 'unavailable' };
+
+const Claims = v.looseObject({
+  sub: v.optional(v.union([v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.number()])),
+  id: v.optional(v.union([v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.number()])),
+  email: v.optional(v.nullable(v.string())),
+  email_verified: v.optional(v.unknown()),
+  name: v.optional(v.nullable(v.string())),
+  login: v.optional(v.string()),
+});
+
+const GithubEmails = v.array(v.looseObject({ email: v.string(), primary: v.boolean(), verified: v.boolean() }));
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
+
+/** Reads the standard claims (`sub`/`id`, `email`, `email_verified`, `name`). */
+export function identityFromClaims(claims: JWTPayload | Record<string, unknown>): Result<Identity, IdentityFailure> {
+  const parsed = v.safeParse(Claims, claims);
+  if (!parsed.success) return err({ type: 'invalid', reason: 'claims' });
+  const c = parsed.output;
+  const subject = c.sub ?? c.id;
+  if (subject === undefined) return err({ type: 'invalid', reason: 'subject' });
+  const email = c.email && EMAIL.test(c.email) ? c.email : null;
+  return ok({
+    subject: String(subject),
+    email,
+    emailVerified: email !== null && (c.email_verified === true || c.email_verified === 'true'),
+    name: c.name ?? c.login ?? null,
+  });
+}
+
+export async function identityFromUserinfo(
+  provider: Provider,
+  accessToken: string,
+): Promise<Result<Identity, IdentityFailure>> {
+  if (!provider.userinfoEndpoint) return err({ type: 'invalid', reason: 'no_userinfo' });
+  const answer = await getJson(provider.userinfoEndpoint, accessToken);
+  if (!answer.ok)
+    return answer.error.type === 'unavailable'
+      ? err({ type: 'unavailable' })
+      : err({ type: 'invalid', reason: 'userinfo' });
+  const identity = identityFromClaims(answer.value as Record<string, unknown>);
+  if (!identity.ok || provider.identity !== 'github') return identity;
+  // GitHub's /user carries only the public email and no verified flag: ask for the list.
+  const emails = await getJson(GITHUB_EMAILS_URL, accessToken);
+  const list = emails.ok ? v.safeParse(GithubEmails, emails.value) : null;
+  const primary = list?.success ? list.output.find((e) => e.primary && e.verified) : undefined;
+  return ok(
+    primary
+      ? { ...identity.value, email: primary.email, emailVerified: true }
+      : { ...identity.value, emailVerified: false },
+  );
+}

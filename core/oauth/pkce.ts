@@ -1,0 +1,23 @@
+/** PKCE (RFC 7636) with the S256 method, plus the state and nonce values of an authorization request. */
+import { base64url, randomId } from '../encoding';
+
+/** The S256 challenge of a verifier: BASE64URL(SHA-256(ASCII(verifier))). */
+export async function challengeOf(verifier: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return base64url(new Uint8Array(digest));
+}
+
+export interface AuthorizationSecrets {
+  /** 256 bits: names the flow's single-use record. */
+  state: string;
+  /** 128 bits, bound into the ID token by OIDC providers. */
+  nonce: string;
+  /** 256 bits as 43 characters, inside RFC 7636's 43 to 128. */
+  verifier: string;
+  challenge: string;
+}
+
+export async function newAuthorizationSecrets(): Promise<AuthorizationSecrets> {
+  const verifier = randomId(32);
+  return { state: randomId(32), nonce: randomId(16), verifier, challenge: await challengeOf(verifier) };
+}

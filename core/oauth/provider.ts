@@ -1,0 +1,58 @@
+/**
+ * A configured provider made whole: preset values, then OIDC discovery for an `issuer`, then
+ * the explicit endpoints of OAUTH_PROVIDERS, each overriding the one before.
+ */
+import type { OAuthProviderConfig } from '../config';
+import { err, ok, type Result } from '../result';
+import { discover } from './discovery';
+import { type IdentitySource, PRESETS } from './presets';
+
+export interface Provider {
+  name: string;
+  clientId: string;
+  clientSecret: string;
+  /** The `iss` its ID tokens carry; null for plain OAuth 2.0 providers. */
+  issuer: string | null;
+  identity: IdentitySource;
+  scopes: string[];
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  userinfoEndpoint: string | null;
+  jwksUri: string | null;
+}
+
+export type ProviderFailure = { type: 'unavailable' } | { type: 'misconfigured' };
+
+const DEFAULT_OIDC_SCOPES = ['openid', 'email', 'profile'];
+
+export async function resolveProvider(
+  name: string,
+  config: OAuthProviderConfig,
+): Promise<Result<Provider, ProviderFailure>> {
+  const preset = PRESETS[name];
+  let merged: Partial<OAuthProviderConfig> = { ...preset, ...config };
+  const needsDiscovery = merged.issuer && !(merged.authorization_endpoint && merged.token_endpoint && merged.jwks_uri);
+  if (needsDiscovery && merged.issuer) {
+    const found = await discover(merged.issuer);
+    if (!found.ok) return err({ type: 'unavailable' });
+    const { authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri } = found.value;
+    merged = { ...preset, authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, ...config };
+  }
+  if (!merged.authorization_endpoint || !merged.token_endpoint) return err({ type: 'misconfigured' });
+  const scopes = merged.scopes ?? (merged.issuer ? DEFAULT_OIDC_SCOPES : []);
+  const oidc = Boolean(merged.issuer && merged.jwks_uri && scopes.includes('openid'));
+  const identity: IdentitySource = preset?.identity === 'github' ? 'github' : oidc ? 'id_token' : 'userinfo';
+  if (identity === 'userinfo' && !merged.userinfo_endpoint) return err({ type: 'misconfigured' });
+  return ok({
+    name,
+    clientId: config.client_id,
+    clientSecret: config.client_secret,
+    issuer: oidc ? (merged.issuer ?? null) : null,
+    identity,
+    scopes,
+    authorizationEndpoint: merged.authorization_endpoint,
+    tokenEndpoint: merged.token_endpoint,
+    userinfoEndpoint: merged.userinfo_endpoint ?? null,
+    jwksUri: merged.jwks_uri ?? null,
+  });
+}
