@@ -4,6 +4,7 @@
  * throw only on bugs.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { configFrom } from '../core/config';
 import { addKeyUsage } from '../core/db/api-keys';
 import type { Profile } from '../core/db/users';
 import type { Decision, Window } from '../core/rate-limit';
@@ -12,11 +13,14 @@ import type { EventOut, ReplayOut } from '../core/schemas/events';
 import { hitCounter } from './shared/counters';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
+import { LoginCodes } from './user/login-codes';
 import { type GuardState, LoginGuard } from './user/login-guard';
 import { MfaChallenges } from './user/mfa-challenges';
+import { OAuthRefresher } from './user/oauth-refresh';
 import { Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
 import { relayEvent } from './user/relay';
+import { Scheduler } from './user/scheduler';
 import { USER_DDL } from './user/schema';
 import {
   type ClientInfo,
@@ -28,12 +32,20 @@ import {
 
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
 
+/** A redeemed login code: a session, or a second-factor challenge first when MFA is on. */
+export type CodeOutcome =
+  | { kind: 'session'; session: IssuedSession; profile: Profile; provider: string }
+  | { kind: 'mfa'; mfaToken: string; provider: string };
+
 export class UserObject extends DurableObject<Env> {
   private sessions!: SessionStore;
   private guard!: LoginGuard;
   private profile!: ProfileCache;
   private mfa!: MfaChallenges;
   private keyUsage!: KeyUsageCounter;
+  private scheduler!: Scheduler;
+  private loginCodes!: LoginCodes;
+  private oauthRefresher!: OAuthRefresher;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -48,6 +60,9 @@ export class UserObject extends DurableObject<Env> {
     this.profile = new ProfileCache(sql);
     this.mfa = new MfaChallenges(sql);
     this.keyUsage = new KeyUsageCounter(sql);
+    this.scheduler = new Scheduler(sql, this.ctx.storage);
+    this.loginCodes = new LoginCodes(sql);
+    this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env));
   }
 
   /** Stores or refreshes the cached profile after a change in D1. */
@@ -151,7 +166,7 @@ export class UserObject extends DurableObject<Env> {
     const rate = hitCounter(this.ctx.storage.sql, 'api', limit, Date.now());
     if (!rate.allowed) return err({ type: 'rate_limited', rate });
     this.keyUsage.record(keyId);
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + KEY_USAGE_FLUSH_MS);
+    await this.scheduler.atLatest('key_usage', Date.now() + KEY_USAGE_FLUSH_MS);
     return ok({ rate, profile: this.profile.get() });
   }
 
@@ -161,10 +176,19 @@ export class UserObject extends DurableObject<Env> {
   }
 
   /** Writes counted API key usage to D1 (at-least-once: counts are subtracted only once written). */
-  override async alarm(): Promise<void> {
+  private async flushKeyUsage(): Promise<null> {
     const pending = this.keyUsage.pending();
     await addKeyUsage(this.env.DB, pending);
     this.keyUsage.clear(pending);
+    return null;
+  }
+
+  /** The one alarm, shared by every scheduled job (see user/scheduler.ts). */
+  override async alarm(): Promise<void> {
+    await this.scheduler.run({
+      key_usage: () => this.flushKeyUsage(),
+      oauth_refresh: (now) => this.oauthRefresher.run(now),
+    });
   }
 
   // The ordered event log and the relay to the user's online devices (DESIGN.md §5).
@@ -200,5 +224,43 @@ export class UserObject extends DurableObject<Env> {
   /** Ids of the devices with a live socket. */
   onlineDevices(): string[] {
     return this.presence.online();
+  }
+
+  // ─── OAuth login and connected accounts (DESIGN.md §6) ───────────────────────────────────
+
+  /** After a provider callback: caches the profile and issues a 60 s single-use login code. */
+  issueLoginCode(profile: Profile, provider: string): Promise<string> {
+    this.profile.set(profile);
+    return this.loginCodes.issue(profile.id, provider, ['oauth']);
+  }
+
+  /** Spends a login code for a session, or for an MFA challenge when the account has MFA on. */
+  async redeemLoginCode(code: string, client: ClientInfo): Promise<Result<CodeOutcome, { type: 'invalid' }>> {
+    const redeemed = await this.loginCodes.redeem(code);
+    const profile = this.profile.get();
+    if (!redeemed || !profile) return err({ type: 'invalid' });
+    if (profile.mfa_enabled) {
+      return ok({ kind: 'mfa', mfaToken: await this.mfa.open(profile.id), provider: redeemed.provider });
+    }
+    const session = await this.sessions.create(profile.id, client, redeemed.amr);
+    return ok({ kind: 'session', session, profile, provider: redeemed.provider });
+  }
+
+  /** Cookie mode: the callback opens the session itself. Never for an account with MFA on. */
+  openOAuthSession(profile: Profile, client: ClientInfo): Promise<IssuedSession> {
+    this.profile.set(profile);
+    return this.sessions.create(profile.id, client, ['oauth']);
+  }
+
+  /** Refreshes the connection's tokens from the alarm when 5 minutes of their life remain. */
+  async trackConnection(userId: string, provider: string, expiresAt: number | null): Promise<void> {
+    this.oauthRefresher.track(userId, provider, expiresAt);
+    await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
+  }
+
+  /** Stops refreshing an unlinked connection. */
+  async forgetConnection(provider: string): Promise<void> {
+    this.oauthRefresher.forget(provider);
+    await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
   }
 }

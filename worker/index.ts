@@ -10,6 +10,7 @@ configFrom(startupEnv);
 export { DeviceObject } from '../objects/device';
 export { LimiterObject } from '../objects/limiter';
 export { MaintenanceObject } from '../objects/maintenance';
+export { OAuthStateObject } from '../objects/oauth-state';
 export { UserObject } from '../objects/user';
 
 export default {

@@ -1,7 +1,11 @@
 /** The user actor's own SQLite tables. */
 import { COUNTERS_DDL } from '../shared/counters';
 import { KEY_USAGE_DDL } from './key-usage';
+import { LOGIN_CODES_DDL } from './login-codes';
 import { MFA_DDL } from './mfa-challenges';
+import { OAUTH_BREAKER_DDL } from './oauth-breaker';
+import { OAUTH_REFRESH_DDL } from './oauth-refresh';
+import { SCHEDULER_DDL } from './scheduler';
 
 export const USER_DDL = [
   `CREATE TABLE IF NOT EXISTS profile (
@@ -59,3 +63,6 @@ export const USER_DDL = [
      stamp INTEGER NOT NULL
    )`,
 ];
+
+// OAuth login codes, token refresh tracking and breakers, and the shared alarm's job table.
+USER_DDL.push(SCHEDULER_DDL, LOGIN_CODES_DDL, OAUTH_REFRESH_DDL, OAUTH_BREAKER_DDL);

@@ -1,0 +1,71 @@
+/**
+ * OAuthStateObject: one per authorization flow, named by its `state` value. It keeps what the
+ * callback needs (PKCE verifier, nonce, where to send the user) for 10 minutes and hands it
+ * out once: `take` deletes it in the same call, and one actor serialises concurrent callbacks.
+ * Its alarm wipes the storage at expiry, so an abandoned flow leaves nothing behind.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { err, ok, type Result } from '../core/result';
+
+export const OAUTH_STATE_TTL_MS = 10 * 60_000;
+
+/** One flow, as `start` saw it. */
+export interface PendingFlow {
+  provider: string;
+  verifier: string;
+  nonce: string;
+  redirectTo: string;
+  /** The exact `redirect_uri` sent to the provider, which the token request must repeat. */
+  callbackUrl: string;
+  intent: 'login' | 'link';
+  mode: 'cookie' | 'body';
+  /** The signed-in user a `link` flow attaches the identity to. */
+  userId: string | null;
+}
+
+export class OAuthStateObject extends DurableObject<Env> {
+  // deleteAll() drops the table too, so every use makes sure it exists.
+  private get sql(): SqlStorage {
+    const sql = this.ctx.storage.sql;
+    sql.exec(
+      'CREATE TABLE IF NOT EXISTS flow (singleton INTEGER PRIMARY KEY, data TEXT NOT NULL, expires_at INTEGER NOT NULL)',
+    );
+    return sql;
+  }
+
+  /** Stores a new flow; a state value is random (256 bits), so one never exists already. */
+  async begin(flow: PendingFlow, now = Date.now()): Promise<void> {
+    const expiresAt = now + OAUTH_STATE_TTL_MS;
+    this.sql.exec(
+      'INSERT OR REPLACE INTO flow (singleton, data, expires_at) VALUES (1, ?, ?)',
+      JSON.stringify(flow),
+      expiresAt,
+    );
+    await this.ctx.storage.setAlarm(expiresAt);
+  }
+
+  /** The flow, exactly once and within its 10 minutes. */
+  async take(now = Date.now()): Promise<Result<PendingFlow, { type: 'invalid' }>> {
+    // A made-up state must not leave storage behind: look without creating the table.
+    const raw = this.ctx.storage.sql;
+    if (raw.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'flow'").toArray().length === 0) {
+      return err({ type: 'invalid' });
+    }
+    const row = raw.exec<{ data: string; expires_at: number }>('SELECT data, expires_at FROM flow').toArray()[0];
+    if (!row) return err({ type: 'invalid' });
+    // Deleted before any await: a second callback with the same state finds nothing.
+    raw.exec('DELETE FROM flow');
+    await this.wipe();
+    if (row.expires_at <= now) return err({ type: 'invalid' });
+    return ok(JSON.parse(row.data) as PendingFlow);
+  }
+
+  override async alarm(): Promise<void> {
+    await this.wipe();
+  }
+
+  private async wipe(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * One-time login codes handed to the browser after an OAuth callback. A code is
+ * `<user id>.<secret>` (the prefix routes it here), stored hashed, good for 60 seconds and once.
+ */
+import { randomId, sha256 } from '../../core/encoding';
+
+export const LOGIN_CODE_TTL_MS = 60_000;
+
+export const LOGIN_CODES_DDL = `CREATE TABLE IF NOT EXISTS login_codes (
+  hash TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  amr TEXT NOT NULL,
+  provider TEXT NOT NULL
+)`;
+
+export interface RedeemedCode {
+  amr: string[];
+  provider: string;
+}
+
+export class LoginCodes {
+  constructor(private readonly sql: SqlStorage) {}
+
+  async issue(userId: string, provider: string, amr: string[], now = Date.now()): Promise<string> {
+    const code = `${userId}.${randomId(32)}`;
+    this.sql.exec('DELETE FROM login_codes WHERE expires_at <= ?', now);
+    this.sql.exec(
+      'INSERT INTO login_codes (hash, expires_at, amr, provider) VALUES (?, ?, ?, ?)',
+      await sha256(code),
+      now + LOGIN_CODE_TTL_MS,
+      JSON.stringify(amr),
+      provider,
+    );
+    return code;
+  }
+
+  /** Spends a code: null when unknown, spent or expired (an expired one is spent too). */
+  async redeem(code: string, now = Date.now()): Promise<RedeemedCode | null> {
+    const hash = await sha256(code);
+    const row = this.sql
+      .exec<{ expires_at: number; amr: string; provider: string }>(
+        'SELECT expires_at, amr, provider FROM login_codes WHERE hash = ?',
+        hash,
+      )
+      .toArray()[0];
+    if (!row) return null;
+    this.sql.exec('DELETE FROM login_codes WHERE hash = ?', hash);
+    if (row.expires_at <= now) return null;
+    return { amr: JSON.parse(row.amr) as string[], provider: row.provider };
+  }
+}

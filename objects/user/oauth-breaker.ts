@@ -1,0 +1,50 @@
+/**
+ * Circuit breakers per provider, kept in two places: the isolate's memory, which every user
+ * actor in the isolate shares (one actor's failures spare the others the wait), and the actor's
+ * SQLite, which survives eviction. The more pessimistic of the two decides.
+ */
+import { afterFailure, type BreakerState, CLOSED, merge } from '../../core/oauth/breaker';
+
+export const OAUTH_BREAKER_DDL = `CREATE TABLE IF NOT EXISTS oauth_breaker (
+  provider TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  open_until INTEGER NOT NULL
+)`;
+
+const isolate = new Map<string, BreakerState>();
+
+export class ProviderBreakers {
+  constructor(private readonly sql: SqlStorage) {}
+
+  state(provider: string): BreakerState {
+    const row = this.sql
+      .exec<{ failures: number; open_until: number }>(
+        'SELECT failures, open_until FROM oauth_breaker WHERE provider = ?',
+        provider,
+      )
+      .toArray()[0];
+    const stored = row ? { failures: row.failures, openUntil: row.open_until } : CLOSED;
+    return merge(isolate.get(provider) ?? CLOSED, stored);
+  }
+
+  failed(provider: string, now: number): BreakerState {
+    const next = afterFailure(this.state(provider), now);
+    this.write(provider, next);
+    return next;
+  }
+
+  succeeded(provider: string): void {
+    this.write(provider, CLOSED);
+  }
+
+  private write(provider: string, state: BreakerState): void {
+    isolate.set(provider, state);
+    this.sql.exec(
+      `INSERT INTO oauth_breaker (provider, failures, open_until) VALUES (?, ?, ?)
+       ON CONFLICT(provider) DO UPDATE SET failures = excluded.failures, open_until = excluded.open_until`,
+      provider,
+      state.failures,
+      state.openUntil,
+    );
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Refreshing provider tokens before they expire, from the user actor's alarm. Each tracked
+ * connection is due when 5 minutes of its access token's life remain. A run makes up to three
+ * attempts (a timeout each, 2 retries with backoff); the provider's circuit breaker can skip it.
+ * A provider that refuses the refresh token, or REFRESH_MAX_FAILURES failed runs in a row,
+ * turn the connection `reauth_required`, recorded in the audit log. Re-running is harmless: a
+ * connection whose token is no longer near expiry is only rescheduled.
+ */
+import type { Config } from '../../core/config';
+import { recordAudit } from '../../core/db/audit';
+import { findConnection, type OAuthAccountRow, setStatus, storeTokens } from '../../core/db/oauth-accounts';
+import { log } from '../../core/log';
+import { isOpen } from '../../core/oauth/breaker';
+import { resolveProvider } from '../../core/oauth/provider';
+import { withRetries } from '../../core/oauth/retry';
+import { openRefreshToken, sealTokens } from '../../core/oauth/sealing';
+import { refreshAccessToken } from '../../core/oauth/tokens';
+import { ProviderBreakers } from './oauth-breaker';
+
+export const REFRESH_LEAD_MS = 5 * 60_000;
+export const REFRESH_MAX_FAILURES = 3;
+const FAILURE_BACKOFF_MS = 60_000;
+
+export const OAUTH_REFRESH_DDL = `CREATE TABLE IF NOT EXISTS oauth_refresh (
+  provider TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  failures INTEGER NOT NULL DEFAULT 0
+)`;
+
+interface Tracked extends Record<string, SqlStorageValue> {
+  provider: string;
+  user_id: string;
+  due_at: number;
+  failures: number;
+}
+
+export class OAuthRefresher {
+  private readonly breakers: ProviderBreakers;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly db: D1Database,
+    private readonly config: () => Config,
+  ) {
+    this.breakers = new ProviderBreakers(sql);
+  }
+
+  /** Tracks a connection whose token expires at `expiresAt` (null: nothing to refresh). */
+  track(userId: string, provider: string, expiresAt: number | null): void {
+    if (expiresAt === null) {
+      this.forget(provider);
+      return;
+    }
+    this.sql.exec(
+      `INSERT INTO oauth_refresh (provider, user_id, due_at, failures) VALUES (?, ?, ?, 0)
+       ON CONFLICT(provider) DO UPDATE SET user_id = excluded.user_id, due_at = excluded.due_at, failures = 0`,
+      provider,
+      userId,
+      expiresAt - REFRESH_LEAD_MS,
+    );
+  }
+
+  forget(provider: string): void {
+    this.sql.exec('DELETE FROM oauth_refresh WHERE provider = ?', provider);
+  }
+
+  nextDue(): number | null {
+    return this.sql.exec<{ at: number | null }>('SELECT MIN(due_at) AS at FROM oauth_refresh').one().at;
+  }
+
+  /** The alarm's job: refreshes every due connection; answers when the next one is due. */
+  async run(now: number): Promise<number | null> {
+    const due = this.sql.exec<Tracked>('SELECT * FROM oauth_refresh WHERE due_at <= ?', now).toArray();
+    for (const tracked of due) await this.refresh(tracked, now);
+    return this.nextDue();
+  }
+
+  private reschedule(provider: string, at: number, failures: number): void {
+    this.sql.exec('UPDATE oauth_refresh SET due_at = ?, failures = ? WHERE provider = ?', at, failures, provider);
+  }
+
+  private async refresh(tracked: Tracked, now: number): Promise<void> {
+    const { provider, user_id: userId } = tracked;
+    const config = this.config();
+    const settings = config.oauthProviders[provider];
+    const account = await findConnection(this.db, userId, provider);
+    if (!settings || !account?.refreshTokenEnc || account.expiresAt === null || account.status === 'reauth_required') {
+      return this.forget(provider);
+    }
+    if (account.expiresAt - REFRESH_LEAD_MS > now) {
+      return this.reschedule(provider, account.expiresAt - REFRESH_LEAD_MS, tracked.failures);
+    }
+    const breaker = this.breakers.state(provider);
+    if (isOpen(breaker, now)) return this.reschedule(provider, breaker.openUntil, tracked.failures);
+    const refreshToken = await openRefreshToken(config.dataEncryptionKey, userId, provider, account.refreshTokenEnc);
+    if (!refreshToken) return this.requireReauth(account, 'undecryptable');
+    await setStatus(this.db, account.id, 'refreshing');
+    const resolved = await resolveProvider(provider, settings);
+    const result = resolved.ok
+      ? await withRetries(() => refreshAccessToken(resolved.value, refreshToken))
+      : ({ ok: false, error: { type: 'unavailable' } } as const);
+    if (result.ok) {
+      this.breakers.succeeded(provider);
+      const sealed = await sealTokens(
+        config.dataEncryptionKey,
+        userId,
+        provider,
+        result.value,
+        account.refreshTokenEnc,
+      );
+      await storeTokens(this.db, account.id, sealed);
+      return this.track(userId, provider, sealed.expiresAt);
+    }
+    if (result.error.type === 'rejected') {
+      this.breakers.succeeded(provider);
+      return this.requireReauth(account, 'rejected');
+    }
+    this.breakers.failed(provider, now);
+    const failures = tracked.failures + 1;
+    log('warn', 'provider token refresh failed', { provider, user_id: userId, failures });
+    if (failures >= REFRESH_MAX_FAILURES) return this.requireReauth(account, 'unavailable');
+    await setStatus(this.db, account.id, 'ok');
+    this.reschedule(provider, now + FAILURE_BACKOFF_MS * 2 ** (failures - 1), failures);
+  }
+
+  private async requireReauth(account: OAuthAccountRow, reason: string): Promise<void> {
+    await setStatus(this.db, account.id, 'reauth_required');
+    await recordAudit(this.db, {
+      userId: account.userId,
+      type: 'oauth_reauth_required',
+      details: { provider: account.provider, reason },
+    });
+    this.forget(account.provider);
+  }
+}

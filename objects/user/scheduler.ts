@@ -1,0 +1,87 @@
+/**
+ * The one owner of the user actor's alarm. Each job keeps its due time in SQLite and the alarm
+ * is set to the earliest, so API-key usage flushes and provider token refreshes share it.
+ * Jobs are idempotent (alarms are at-least-once); a job that throws is retried later.
+ */
+import { describeError, log } from '../../core/log';
+
+export const SCHEDULER_DDL = `CREATE TABLE IF NOT EXISTS scheduled_jobs (
+  job TEXT PRIMARY KEY,
+  due_at INTEGER NOT NULL
+)`;
+
+export type JobName = 'key_usage' | 'oauth_refresh';
+
+/** Runs a due job; answers when it is due next, or null for not until something schedules it. */
+export type JobHandler = (now: number) => Promise<number | null>;
+
+const RETRY_MS = 30_000;
+
+export class Scheduler {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly storage: DurableObjectStorage,
+  ) {}
+
+  /** Makes `job` due at `at` or earlier (an earlier due time stays). */
+  async atLatest(job: JobName, at: number): Promise<void> {
+    this.sql.exec(
+      `INSERT INTO scheduled_jobs (job, due_at) VALUES (?, ?)
+       ON CONFLICT(job) DO UPDATE SET due_at = MIN(due_at, excluded.due_at)`,
+      job,
+      at,
+    );
+    await this.arm();
+  }
+
+  /** Makes `job` due exactly at `at`, or never with null. */
+  async set(job: JobName, at: number | null): Promise<void> {
+    if (at === null) this.sql.exec('DELETE FROM scheduled_jobs WHERE job = ?', job);
+    else
+      this.sql.exec(
+        'INSERT INTO scheduled_jobs (job, due_at) VALUES (?, ?) ON CONFLICT(job) DO UPDATE SET due_at = excluded.due_at',
+        job,
+        at,
+      );
+    await this.arm();
+  }
+
+  /** The alarm handler: runs every due job once, then sets the alarm for what remains. */
+  async run(handlers: Record<JobName, JobHandler>, clock = Date.now()): Promise<void> {
+    // The alarm was set for the earliest job, so that one is due even if the alarm fired early
+    // (a test's runDurableObjectAlarm, or clock skew): the handlers see the alarm's time.
+    const earliest = this.earliest();
+    if (earliest === null) return;
+    const now = Math.max(clock, earliest);
+    const due = this.sql
+      .exec<{ job: JobName }>('SELECT job FROM scheduled_jobs WHERE due_at <= ? ORDER BY due_at', now)
+      .toArray();
+    for (const { job } of due) {
+      // Removed first: work scheduled while the job runs (a new key use) is kept beside its answer.
+      this.sql.exec('DELETE FROM scheduled_jobs WHERE job = ?', job);
+      let next: number | null;
+      try {
+        next = await handlers[job](now);
+      } catch (error) {
+        log('error', 'scheduled job failed', { job, ...describeError(error) });
+        next = now + RETRY_MS;
+      }
+      if (next !== null) await this.atLatest(job, next);
+    }
+    await this.arm();
+  }
+
+  private earliest(): number | null {
+    return this.sql.exec<{ at: number | null }>('SELECT MIN(due_at) AS at FROM scheduled_jobs').one().at;
+  }
+
+  private async arm(): Promise<void> {
+    const earliest = this.earliest();
+    const current = await this.storage.getAlarm();
+    if (earliest === null) {
+      if (current !== null) await this.storage.deleteAlarm();
+    } else if (current !== earliest) {
+      await this.storage.setAlarm(earliest);
+    }
+  }
+}
