@@ -5,19 +5,12 @@
  * acked so that another process of the same device resumes from there.
  */
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { RealtimeError } from './errors.ts';
 import { Inbox } from './inbox.ts';
 import { type DeviceKey, newNonce, signHandshake } from './keys.ts';
-import type { Ack, ClientFrame, Conflict, ErrorCode, OutgoingEvent, RealtimeEvent, ServerFrame } from './protocol.ts';
-
-/** What the client needs of a WebSocket: the browser's, Node's and workerd's all fit. */
-export interface SocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
-}
-
-export type SocketFactory = (url: string) => SocketLike | Promise<SocketLike>;
+import { Outbox } from './outbox.ts';
+import type { Ack, ClientFrame, Conflict, OutgoingEvent, RealtimeEvent, ServerFrame } from './protocol.ts';
+import { platformSocket, type SocketFactory, type SocketLike, socketUrl, whenOpen } from './socket.ts';
 
 export type Status = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
@@ -41,18 +34,6 @@ export interface RealtimeClientOptions {
   random?: () => number;
 }
 
-/** A refused event, a closed client, or a policy close (revoked device, failed handshake). */
-export class RealtimeError extends Error {
-  override name = 'RealtimeError';
-  readonly code: ErrorCode | 'closed' | 'policy';
-
-  constructor(code: ErrorCode | 'closed' | 'policy', message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-type Pending = { frame: ClientFrame; resolve: (answer: Ack | Conflict) => void; reject: (error: unknown) => void };
 type ReplayPage = Extract<ServerFrame, { type: 'replay' }>;
 
 const POLICY_VIOLATION = 1008;
@@ -69,7 +50,7 @@ export class RealtimeClient {
   private positioned: boolean;
   private acked = 0;
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly pending = new Map<string, Pending>();
+  private readonly outbox = new Outbox();
   private replayWaiter: { resolve: (page: ReplayPage) => void; reject: (error: unknown) => void } | null = null;
   private liveBuffer: RealtimeEvent[] | null = null;
   private firstReady: { resolve: () => void; reject: (error: unknown) => void } | null = null;
@@ -99,11 +80,10 @@ export class RealtimeClient {
   /** Appends an event; resolves with its ack (or a conflict). Retried on reconnect with the same id. */
   send(event: OutgoingEvent): Promise<Ack | Conflict> {
     if (this.stopped) return Promise.reject(new RealtimeError('closed', 'The client is closed.'));
-    return new Promise((resolve, reject) => {
-      const frame: ClientFrame = { type: 'event', ...event };
-      this.pending.set(event.id, { frame, resolve, reject });
-      if (this.ready) this.transmit(frame);
-    });
+    const frame: ClientFrame = { type: 'event', ...event };
+    const answer = this.outbox.add(event.id, frame);
+    if (this.ready) this.transmit(frame);
+    return answer;
   }
 
   /** The events, in seq order; the iterator ends at `close()`, and throws on a policy close. */
@@ -124,11 +104,6 @@ export class RealtimeClient {
     this.shutDown(new RealtimeError('closed', 'The client is closed.'), false);
   }
 
-  private url(): string {
-    const base = this.options.baseUrl.replace(/^http/, 'ws').replace(/\/$/, '');
-    return `${base}/v1/devices/${encodeURIComponent(this.options.deviceId)}/ws`;
-  }
-
   private status(status: Status, detail?: { code: number; reason: string }): void {
     this.options.onStatus?.(status, detail);
   }
@@ -140,10 +115,10 @@ export class RealtimeClient {
   private async open(): Promise<void> {
     if (this.stopped) return;
     this.status(this.attempt === 0 ? 'connecting' : 'reconnecting');
-    const factory = this.options.socketFactory ?? ((url: string) => new WebSocket(url) as unknown as SocketLike);
+    const factory = this.options.socketFactory ?? platformSocket;
     let socket: SocketLike;
     try {
-      socket = await factory(this.url());
+      socket = await factory(socketUrl(this.options.baseUrl, this.options.deviceId));
     } catch {
       this.retry();
       return;
@@ -158,9 +133,9 @@ export class RealtimeClient {
       clearTimeout(timer);
       this.onClose(socket, event.code, event.reason);
     });
-    const hello = () => socket.send(JSON.stringify({ type: 'hello', device_id: this.options.deviceId, nonce, v: 1 }));
-    if (socket.readyState === 1) hello();
-    else socket.addEventListener('open', hello);
+    whenOpen(socket, () =>
+      socket.send(JSON.stringify({ type: 'hello', device_id: this.options.deviceId, nonce, v: 1 })),
+    );
   }
 
   private async onFrame(socket: SocketLike, data: unknown, nonce: string, timer: ReturnType<typeof setTimeout>) {
@@ -190,24 +165,17 @@ export class RealtimeClient {
         return;
       case 'ack':
         this.inbox.markOwn(frame.seq);
-        return this.settle(frame.id, (p) => p.resolve(frame));
+        return this.outbox.answer(frame.id, frame);
       case 'conflict':
-        return this.settle(frame.id, (p) => p.resolve(frame));
+        return this.outbox.answer(frame.id, frame);
       case 'error': {
         const error = new RealtimeError(frame.code, frame.message);
-        if (frame.id !== undefined && this.pending.has(frame.id)) return this.settle(frame.id, (p) => p.reject(error));
+        if (frame.id !== undefined && this.outbox.has(frame.id)) return this.outbox.refuse(frame.id, error);
         this.replayWaiter?.reject(error);
         this.replayWaiter = null;
         return;
       }
     }
-  }
-
-  private settle(id: string, action: (pending: Pending) => void): void {
-    const pending = this.pending.get(id);
-    if (!pending) return;
-    this.pending.delete(id);
-    action(pending);
   }
 
   private onReady(socket: SocketLike, frame: Extract<ServerFrame, { type: 'ready' }>): void {
@@ -222,7 +190,7 @@ export class RealtimeClient {
     this.status('ready');
     this.firstReady?.resolve();
     this.firstReady = null;
-    for (const pending of this.pending.values()) this.transmit(pending.frame);
+    for (const frame of this.outbox.frames()) this.transmit(frame);
     this.flushAck();
     void this.resume(socket);
   }
@@ -295,8 +263,7 @@ export class RealtimeClient {
   private shutDown(error: RealtimeError, failIterator: boolean): void {
     if (this.ackTimer !== null) clearTimeout(this.ackTimer);
     this.ackTimer = null;
-    for (const pending of this.pending.values()) pending.reject(error);
-    this.pending.clear();
+    this.outbox.refuseAll(error);
     this.firstReady?.reject(error);
     this.firstReady = null;
     this.inbox.end(failIterator ? error : undefined);
