@@ -2,12 +2,14 @@
 import type { AnyRoute } from '../route';
 import { apiKeyRoutes } from './api-keys';
 import { authRoutes } from './auth';
+import { connectionRoutes } from './connections';
 import { deviceRoutes } from './devices';
 import { docsRoutes } from './docs';
 import { eventRoutes } from './events';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { mfaRoutes } from './mfa';
+import { oauthRoutes } from './oauth';
 import { sessionRoutes } from './sessions';
 
 export const routes: readonly AnyRoute[] = [
@@ -20,4 +22,6 @@ export const routes: readonly AnyRoute[] = [
   ...docsRoutes,
   ...deviceRoutes,
   ...eventRoutes,
+  ...oauthRoutes,
+  ...connectionRoutes,
 ];

@@ -1,0 +1,107 @@
+/**
+ * Whose account a verified provider identity opens: the user it is linked to (sign-in), the
+ * signed-in user of a `link` flow, the account with the same email when the provider says that
+ * email is verified, or a new account without a password (sign-up). Never an account found by
+ * an unverified email.
+ */
+import { findByIdentity, insertConnection, storeTokens } from '../../core/db/oauth-accounts';
+import { findUserByEmail, findUserById, insertUser, type UserRow } from '../../core/db/users';
+import { randomId } from '../../core/encoding';
+import type { Identity } from '../../core/oauth/identity';
+import { sealTokens } from '../../core/oauth/sealing';
+import type { ProviderTokens } from '../../core/oauth/tokens';
+import type { PendingFlow } from '../../objects/oauth-state';
+import { userActor } from '../auth/actor';
+import { audit } from '../auth/audit';
+import type { RequestContext } from '../context';
+import { ApiError } from '../errors';
+
+export type Outcome = 'login' | 'signup' | 'link';
+
+interface Input {
+  flow: PendingFlow;
+  provider: string;
+  identity: Identity;
+  tokens: ProviderTokens;
+}
+
+const takenElsewhere = () => new ApiError('conflict', 'This provider account is linked to another user.');
+
+async function link(rc: RequestContext, userId: string, input: Input, via: string): Promise<void> {
+  const sealed = await sealTokens(rc.config.dataEncryptionKey, userId, input.provider, input.tokens);
+  const inserted = await insertConnection(rc.env.DB, {
+    id: randomId(),
+    userId,
+    provider: input.provider,
+    providerUserId: input.identity.subject,
+    email: input.identity.email,
+    emailVerified: input.identity.emailVerified,
+    ...sealed,
+    status: 'ok',
+    lastRefreshedAt: Date.now(),
+    createdAt: Date.now(),
+  });
+  if (!inserted) throw new ApiError('conflict', 'This account is already connected to this provider.');
+  await audit(rc, userId, 'oauth_linked', { provider: input.provider, via });
+  await userActor(rc, userId).trackConnection(userId, input.provider, sealed.refreshTokenEnc ? sealed.expiresAt : null);
+}
+
+async function refreshLink(rc: RequestContext, id: string, userId: string, input: Input): Promise<void> {
+  const sealed = await sealTokens(rc.config.dataEncryptionKey, userId, input.provider, input.tokens);
+  await storeTokens(rc.env.DB, id, {
+    ...sealed,
+    email: input.identity.email,
+    emailVerified: input.identity.emailVerified,
+  });
+  await userActor(rc, userId).trackConnection(userId, input.provider, sealed.refreshTokenEnc ? sealed.expiresAt : null);
+}
+
+async function existingUser(rc: RequestContext, userId: string): Promise<UserRow> {
+  const user = await findUserById(rc.env.DB, userId);
+  if (!user) throw new ApiError('unauthorized', 'The account no longer exists.');
+  return user;
+}
+
+export async function settleAccount(rc: RequestContext, input: Input): Promise<{ user: UserRow; outcome: Outcome }> {
+  const { flow, identity } = input;
+  const linked = await findByIdentity(rc.env.DB, input.provider, identity.subject);
+  if (flow.intent === 'link') {
+    const userId = flow.userId;
+    if (!userId) throw new ApiError('unauthorized');
+    if (linked && linked.userId !== userId) throw takenElsewhere();
+    if (linked) await refreshLink(rc, linked.id, userId, input);
+    else await link(rc, userId, input, 'link');
+    return { user: await existingUser(rc, userId), outcome: 'link' };
+  }
+  if (linked) {
+    await refreshLink(rc, linked.id, linked.userId, input);
+    return { user: await existingUser(rc, linked.userId), outcome: 'login' };
+  }
+  if (!identity.email) {
+    throw new ApiError('invalid_request', 'The provider did not share an email address, which a new account needs.');
+  }
+  const sameEmail = await findUserByEmail(rc.env.DB, identity.email);
+  if (sameEmail) {
+    if (!identity.emailVerified) {
+      throw new ApiError('conflict', 'An account with this email exists: sign in to it, then connect this provider.');
+    }
+    await link(rc, sameEmail.id, input, 'verified_email');
+    return { user: sameEmail, outcome: 'login' };
+  }
+  const now = Date.now();
+  const user: UserRow = {
+    id: randomId(),
+    email: identity.email,
+    emailVerified: identity.emailVerified,
+    name: identity.name?.slice(0, 100) ?? null,
+    passwordHash: null,
+    mfaEnabled: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (!(await insertUser(rc.env.DB, user)))
+    throw new ApiError('conflict', 'An account with this email already exists.');
+  await audit(rc, user.id, 'signup', { method: 'oauth', provider: input.provider });
+  await link(rc, user.id, input, 'signup');
+  return { user, outcome: 'signup' };
+}

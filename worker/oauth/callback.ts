@@ -1,0 +1,72 @@
+/**
+ * The provider's callback, once its state has been taken: the code traded (with the PKCE
+ * verifier) for tokens, the identity read, the account settled, and the browser sent back
+ * with a one-time login code (and, in cookie mode, the session cookies).
+ */
+import { toProfile, type UserRow } from '../../core/db/users';
+import { signAccessToken } from '../../core/jwt';
+import { exchangeCode } from '../../core/oauth/tokens';
+import type { PendingFlow } from '../../objects/oauth-state';
+import { clientInfo, userActor } from '../auth/actor';
+import { audit } from '../auth/audit';
+import { sessionCookies } from '../auth/cookies';
+import type { RequestContext } from '../context';
+import { ApiError } from '../errors';
+import { settleAccount } from './account';
+import { readIdentity } from './identity';
+import { providerFor } from './provider';
+import { redirect, withParams } from './redirect';
+
+export interface CallbackParams {
+  code?: string | undefined;
+  error?: string | undefined;
+}
+
+async function signIn(
+  rc: RequestContext,
+  flow: PendingFlow,
+  user: UserRow,
+  provider: string,
+  back: URL,
+): Promise<Response> {
+  const profile = toProfile(user);
+  const actor = userActor(rc, user.id);
+  const code = await actor.issueLoginCode(profile, provider);
+  const headers = new Headers();
+  // Cookie mode opens the session here, unless a second factor must come first (the code's exchange asks for it).
+  if (flow.mode === 'cookie' && flow.intent === 'login' && !profile.mfa_enabled) {
+    const session = await actor.openOAuthSession(profile, clientInfo(rc));
+    const accessToken = await signAccessToken(rc.config.jwt, {
+      sub: user.id,
+      sid: session.sessionId,
+      amr: session.amr,
+    });
+    for (const cookie of sessionCookies(accessToken, session.refreshToken)) headers.append('set-cookie', cookie);
+    await audit(rc, user.id, 'login_succeeded', { method: 'oauth', provider, session_id: session.sessionId });
+  }
+  return redirect(withParams(back, { login_code: code }), headers);
+}
+
+export async function completeCallback(
+  rc: RequestContext,
+  flow: PendingFlow,
+  params: CallbackParams,
+  back: URL,
+): Promise<Response> {
+  if (params.error) throw new ApiError('unauthorized', 'The provider did not grant access.');
+  if (!params.code) throw new ApiError('invalid_request', 'The provider sent no authorization code.');
+  const provider = await providerFor(rc, flow.provider);
+  const tokens = await exchangeCode(provider, {
+    code: params.code,
+    verifier: flow.verifier,
+    redirectUri: flow.callbackUrl,
+  });
+  if (!tokens.ok) {
+    if (tokens.error.type === 'unavailable')
+      throw new ApiError('upstream_unavailable', 'The sign-in provider is unavailable.');
+    throw new ApiError('unauthorized', 'The provider refused the authorization code.');
+  }
+  const identity = await readIdentity(provider, tokens.value, flow.nonce);
+  const { user } = await settleAccount(rc, { flow, provider: provider.name, identity, tokens: tokens.value });
+  return signIn(rc, flow, user, provider.name, back);
+}

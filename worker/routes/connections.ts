@@ -1,0 +1,64 @@
+/** The signed-in user's connected provider accounts: list (never tokens) and unlink (DESIGN.md §6). */
+import { listConnections, unlinkConnection } from '../../core/db/oauth-accounts';
+import { ConnectionsOut, ProviderParams } from '../../core/schemas/oauth';
+import { userActor } from '../auth/actor';
+import { audit } from '../auth/audit';
+import { callerId } from '../auth/profile';
+import { ApiError } from '../errors';
+import { validate } from '../http/body';
+import { json, noContent, route } from '../route';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export const connectionRoutes = [
+  route({
+    method: 'GET',
+    path: '/v1/me/connections',
+    summary: 'Your connected provider accounts',
+    tag: 'OAuth',
+    access: 'user',
+    scope: 'read',
+    responses: { 200: { description: 'Connections, oldest first; tokens are never shown.', schema: ConnectionsOut } },
+    async handle({ rc }) {
+      const rows = await listConnections(rc.env.DB, callerId(rc));
+      return json({
+        connections: rows.map((r) => ({
+          provider: r.provider,
+          provider_user_id: r.providerUserId,
+          email: r.email,
+          status: r.status,
+          expires_at: iso(r.expiresAt),
+          last_refreshed_at: iso(r.lastRefreshedAt),
+        })),
+      });
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/me/connections/:provider',
+    summary: 'Unlink a provider account',
+    tag: 'OAuth',
+    access: 'user',
+    scope: 'account',
+    responses: {
+      204: { description: 'Unlinked; its tokens are deleted and no longer refreshed.' },
+      404: { description: 'You have no connection to this provider.' },
+      409: { description: 'It is your only way to sign in: set a password or connect another provider first.' },
+    },
+    async handle({ rc, params }) {
+      const { provider } = validate(ProviderParams, params);
+      const userId = callerId(rc);
+      const outcome = await unlinkConnection(rc.env.DB, userId, provider);
+      if (outcome === 'not_found') throw new ApiError('not_found', 'No such connection.');
+      if (outcome === 'only_sign_in') {
+        throw new ApiError(
+          'conflict',
+          'This connection is your only way to sign in: set a password or connect another provider first.',
+        );
+      }
+      await userActor(rc, userId).forgetConnection(provider);
+      await audit(rc, userId, 'oauth_unlinked', { provider });
+      return noContent();
+    },
+  }),
+];
