@@ -48,14 +48,17 @@ export class Scheduler {
 
   /** The alarm handler: runs every due job once, then sets the alarm for what remains. */
   async run(handlers: Record<JobName, JobHandler>, clock = Date.now()): Promise<void> {
-    // The alarm was set for the earliest job, so that one is due even if the alarm fired early
-    // (a test's runDurableObjectAlarm, or clock skew): the handlers see the alarm's time.
+    // The alarm was set for the earliest job, which runs even if the alarm fired early (clock
+    // skew, a test's runDurableObjectAlarm); handlers get the real time and check their own work.
     const earliest = this.earliest();
     if (earliest === null) return;
-    const now = Math.max(clock, earliest);
     const due = this.sql
-      .exec<{ job: JobName }>('SELECT job FROM scheduled_jobs WHERE due_at <= ? ORDER BY due_at', now)
+      .exec<{ job: JobName }>(
+        'SELECT job FROM scheduled_jobs WHERE due_at <= ? ORDER BY due_at',
+        Math.max(clock, earliest),
+      )
       .toArray();
+    const now = clock;
     for (const { job } of due) {
       // Removed first: work scheduled while the job runs (a new key use) is kept beside its answer.
       this.sql.exec('DELETE FROM scheduled_jobs WHERE job = ?', job);

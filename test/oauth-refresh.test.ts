@@ -1,0 +1,167 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BREAKER_OPEN_MS } from '../core/oauth/breaker';
+import { REFRESH_LEAD_MS } from '../objects/user/oauth-refresh';
+import { call, uniqueEmail } from './helpers';
+import { oauthEnv, signInWith } from './oauth-helpers';
+import { FakeProvider, mockProviders } from './oauth-provider';
+
+interface Row {
+  status: string;
+  expires_at: number;
+  last_refreshed_at: number;
+  access_token_enc: string;
+}
+
+describe('provider token refresh (user actor alarm)', () => {
+  let acme: FakeProvider;
+  let refusing: FakeProvider;
+  let down: FakeProvider;
+  let e: Env;
+  beforeAll(async () => {
+    [acme, refusing, down] = await Promise.all(
+      ['https://id.r1.test', 'https://id.r2.test', 'https://id.r3.test'].map((issuer) => FakeProvider.create(issuer)),
+    );
+    e = oauthEnv({ acme: acme.config(), refusing: refusing.config(), down: down.config() });
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  /** A user signed in through `provider`, with a token that has an hour left. */
+  async function connectedUser(fake: FakeProvider, provider: string): Promise<string> {
+    const tokens = await signInWith(e, fake, provider, {
+      sub: `sub-${crypto.randomUUID()}`,
+      email: uniqueEmail(provider),
+      email_verified: true,
+    });
+    // The actor reads OAUTH_PROVIDERS from its own env, which the tests' override does not reach.
+    await runInDurableObject(env.USER.getByName(tokens.user.id), (instance) => void Reflect.set(instance, 'env', e));
+    return tokens.user.id;
+  }
+
+  /** Time passes: the token has a minute left, so its refresh is due. */
+  async function makeDue(userId: string, provider: string): Promise<void> {
+    await env.DB.prepare('UPDATE oauth_accounts SET expires_at = ? WHERE user_id = ? AND provider = ?')
+      .bind(Date.now() + 60_000, userId, provider)
+      .run();
+    await runInDurableObject(env.USER.getByName(userId), (_instance, ctx) => {
+      ctx.storage.sql.exec('UPDATE oauth_refresh SET due_at = ? WHERE provider = ?', Date.now() - 1, provider);
+    });
+  }
+
+  const row = (userId: string, provider: string) =>
+    env.DB.prepare(
+      'SELECT status, expires_at, last_refreshed_at, access_token_enc FROM oauth_accounts WHERE user_id = ? AND provider = ?',
+    )
+      .bind(userId, provider)
+      .first<Row>();
+  const refreshCalls = (fake: FakeProvider) => fake.requests.filter((r) => r === 'POST /token').length;
+  const audits = (userId: string) =>
+    env.DB.prepare("SELECT details FROM audit_log WHERE user_id = ? AND type = 'oauth_reauth_required'")
+      .bind(userId)
+      .all<{ details: string }>();
+  const alarmOf = (userId: string) =>
+    runInDurableObject(env.USER.getByName(userId), (_instance, ctx) => ctx.storage.getAlarm());
+
+  it('schedules the alarm for when 5 minutes of the token’s life remain', async () => {
+    mockProviders(acme);
+    const userId = await connectedUser(acme, 'acme');
+    const before = await row(userId, 'acme');
+    expect(await alarmOf(userId)).toBe(before!.expires_at - REFRESH_LEAD_MS);
+  });
+
+  it('refreshes from the alarm: new sealed token, expires_at and last_refreshed_at', async () => {
+    mockProviders(acme);
+    const userId = await connectedUser(acme, 'acme');
+    await makeDue(userId, 'acme');
+    const before = (await row(userId, 'acme'))!;
+    const calls = refreshCalls(acme);
+    expect(await runDurableObjectAlarm(env.USER.getByName(userId))).toBe(true);
+    const after = (await row(userId, 'acme'))!;
+    expect(refreshCalls(acme)).toBe(calls + 1);
+    expect(after.status).toBe('ok');
+    expect(after.expires_at - Date.now()).toBeGreaterThan(3500_000);
+    expect(after.last_refreshed_at).toBeGreaterThanOrEqual(before.last_refreshed_at);
+    expect(after.expires_at).toBeGreaterThan(before.expires_at);
+    expect(after.access_token_enc).not.toBe(before.access_token_enc);
+    expect(await alarmOf(userId)).toBe(after.expires_at - REFRESH_LEAD_MS);
+  });
+
+  it('is idempotent: a repeated alarm does not refresh a fresh token again', async () => {
+    mockProviders(acme);
+    const userId = await connectedUser(acme, 'acme');
+    await makeDue(userId, 'acme');
+    await runDurableObjectAlarm(env.USER.getByName(userId));
+    const calls = refreshCalls(acme);
+    const first = await row(userId, 'acme');
+    await runDurableObjectAlarm(env.USER.getByName(userId));
+    expect(refreshCalls(acme)).toBe(calls);
+    expect(await row(userId, 'acme')).toEqual(first);
+  });
+
+  it('asks for re-authorisation at once when the provider refuses the refresh token', async () => {
+    mockProviders(refusing);
+    refusing.refresh = 'invalid_grant';
+    const userId = await connectedUser(refusing, 'refusing');
+    await makeDue(userId, 'refusing');
+    await runDurableObjectAlarm(env.USER.getByName(userId));
+    expect((await row(userId, 'refusing'))?.status).toBe('reauth_required');
+    const { results } = await audits(userId);
+    expect(results.map((r) => JSON.parse(r.details))).toEqual([{ provider: 'refusing', reason: 'rejected' }]);
+    expect(await alarmOf(userId)).toBeNull();
+  });
+
+  it('retries, then after repeated failed runs marks reauth_required and opens the provider’s breaker', async () => {
+    mockProviders(down);
+    down.refresh = 'unavailable';
+    const userId = await connectedUser(down, 'down');
+    const stub = env.USER.getByName(userId);
+    for (const run of [1, 2]) {
+      await makeDue(userId, 'down');
+      const calls = refreshCalls(down);
+      await runDurableObjectAlarm(stub);
+      expect(refreshCalls(down) - calls).toBe(3);
+      expect((await row(userId, 'down'))?.status).toBe('ok');
+      expect(await alarmOf(userId), `run ${run} reschedules`).not.toBeNull();
+    }
+    await makeDue(userId, 'down');
+    await runDurableObjectAlarm(stub);
+    expect((await row(userId, 'down'))?.status).toBe('reauth_required');
+    const { results } = await audits(userId);
+    expect(results.map((r) => JSON.parse(r.details))).toEqual([{ provider: 'down', reason: 'unavailable' }]);
+
+    // Another user of the same provider: the open breaker spares the provider, and the
+    // connection is not blamed for it; the refresh waits until the breaker may close.
+    const otherId = await connectedUser(down, 'down');
+    await makeDue(otherId, 'down');
+    const calls = refreshCalls(down);
+    const startedAt = Date.now();
+    await runDurableObjectAlarm(env.USER.getByName(otherId));
+    expect(refreshCalls(down)).toBe(calls);
+    expect((await row(otherId, 'down'))?.status).toBe('ok');
+    expect(await alarmOf(otherId)).toBeGreaterThanOrEqual(startedAt + BREAKER_OPEN_MS - 60_000);
+    expect((await audits(otherId)).results).toEqual([]);
+  });
+
+  it('shares the one alarm with the API-key usage flush', async () => {
+    mockProviders(acme);
+    const tokens = await signInWith(e, acme, 'acme', { sub: `sub-${crypto.randomUUID()}`, email: uniqueEmail('k') });
+    const stub = env.USER.getByName(tokens.user.id);
+    const refreshAt = await alarmOf(tokens.user.id);
+    const created = await call('/v1/me/api-keys', {
+      method: 'POST',
+      token: tokens.access_token,
+      body: { name: 'k', scopes: ['read'] },
+    });
+    const { id, key } = (await created.json()) as { id: string; key: string };
+    expect((await call('/v1/me', { token: key })).status).toBe(200);
+    const flushAt = (await alarmOf(tokens.user.id))!;
+    expect(flushAt).toBeLessThan(refreshAt!);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const used = await env.DB.prepare('SELECT use_count FROM api_keys WHERE id = ?')
+      .bind(id)
+      .first<{ use_count: number }>();
+    expect(used?.use_count).toBe(1);
+    expect(await alarmOf(tokens.user.id)).toBe(refreshAt);
+  });
+});
