@@ -20,9 +20,11 @@ describe('provider token refresh (user actor alarm)', () => {
   let down: FakeProvider;
   let e: Env;
   beforeAll(async () => {
-    [acme, refusing, down] = await Promise.all(
-      ['https://id.r1.test', 'https://id.r2.test', 'https://id.r3.test'].map((issuer) => FakeProvider.create(issuer)),
-    );
+    [acme, refusing, down] = await Promise.all([
+      FakeProvider.create('https://id.r1.test'),
+      FakeProvider.create('https://id.r2.test'),
+      FakeProvider.create('https://id.r3.test'),
+    ]);
     e = oauthEnv({ acme: acme.config(), refusing: refusing.config(), down: down.config() });
   });
   afterEach(() => vi.restoreAllMocks());
