@@ -7,7 +7,7 @@
 import { MANIFEST_NAME, objectKey } from '../../core/backup/manifest';
 import { restoreOrder } from '../../core/backup/order';
 import { completeRun, failRun, recordProgress } from '../../core/db/backups';
-import { appliedMigrations, discoverTables } from '../../core/db/table-scan';
+import { appliedMigrations, discoverTables } from '../../core/db/table-discovery';
 import { describeError, log } from '../../core/log';
 import { exportTable } from './export-table';
 import { applyRetention } from './retention';

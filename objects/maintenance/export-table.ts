@@ -1,7 +1,8 @@
 /** One table → one gzipped NDJSON object in R2, read in keyset pages so memory stays bounded. */
 import type { ManifestTable } from '../../core/backup/manifest';
 import { ndjsonLine } from '../../core/backup/ndjson';
-import { type Cursor, readPage, type TableInfo } from '../../core/db/table-scan';
+import type { TableInfo } from '../../core/db/table-discovery';
+import { type Cursor, readPage } from '../../core/db/table-pages';
 import { streamToR2 } from './r2-upload';
 
 export const PAGE_ROWS = 500;

@@ -4,7 +4,7 @@
  */
 import { BACKUP_FORMAT, type Manifest, type ManifestTable } from '../../core/backup/manifest';
 import type { BackupTableEntry } from '../../core/db/backups';
-import type { TableInfo } from '../../core/db/table-scan';
+import type { TableInfo } from '../../core/db/table-discovery';
 
 export const RUN_KEY = 'backup:run';
 /** The last cron tick that started a run: a tick delivered twice starts one run. */

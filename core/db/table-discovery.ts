@@ -1,11 +1,10 @@
 /**
- * Generic reads of every D1 table, for backups. This is the one place that builds SQL from
- * names: each name comes from sqlite_master or a pragma and must also match IDENTIFIER;
- * every value is a bound parameter.
+ * What D1 holds, for backups: the application's tables, their columns, keys and foreign
+ * keys, read from sqlite_master and pragmas. Every name must also match IDENTIFIER before
+ * table-pages.ts puts it into SQL.
  */
 import { IDENTIFIER, type Reference } from '../backup/manifest';
-import type { Row } from '../backup/ndjson';
-import { encodeCell, isLossyNumber, numericCell, quoteIdent } from '../backup/values';
+import { quoteIdent } from '../backup/values';
 
 /** Tables that belong to D1 or wrangler, not to the application. */
 const MIGRATIONS_TABLE = 'd1_migrations';
@@ -99,58 +98,4 @@ export async function appliedMigrations(db: D1Database): Promise<string[]> {
     name: string;
   }>();
   return results.map((row) => row.name);
-}
-
-export type Cursor = unknown[] | null;
-
-export interface Page {
-  rows: Row[];
-  /** Where the next page starts; null after the last page. */
-  next: Cursor;
-}
-
-const keyExpressions = (table: TableInfo): string[] =>
-  table.withoutRowid ? table.keyColumns.map(quoteIdent) : [`CAST(${table.keyColumns[0]} AS TEXT)`];
-
-function keyCondition(table: TableInfo, op: '>' | '=', first: number): string {
-  if (!table.withoutRowid) return `${table.keyColumns[0]} ${op} CAST(?${first} AS INTEGER)`;
-  const params = table.keyColumns.map((_, i) => `?${first + i}`);
-  return `(${table.keyColumns.map(quoteIdent).join(', ')}) ${op} (${params.join(', ')})`;
-}
-
-const bindable = (value: unknown): unknown => (Array.isArray(value) ? Uint8Array.from(value as number[]) : value);
-
-/** One page of rows in key order, after `cursor`. */
-export async function readPage(db: D1Database, table: TableInfo, cursor: Cursor, limit: number): Promise<Page> {
-  const keys = keyExpressions(table);
-  const order = table.withoutRowid ? table.keyColumns.map(quoteIdent).join(', ') : table.keyColumns[0];
-  const where = cursor ? `WHERE ${keyCondition(table, '>', 1)}` : '';
-  const limitParam = cursor ? cursor.length + 1 : 1;
-  const statement = db.prepare(
-    `SELECT ${[...keys, ...table.columns.map(quoteIdent)].join(', ')} FROM ${quoteIdent(table.name)} ${where} ORDER BY ${order} LIMIT ?${limitParam}`,
-  );
-  const raw = await statement.bind(...(cursor ?? []).map(bindable), limit).raw();
-  const rows: Row[] = [];
-  for (const values of raw) {
-    const key = values.slice(0, keys.length);
-    const row: Row = {};
-    for (const [i, column] of table.columns.entries()) {
-      const value = values[keys.length + i];
-      row[column] = isLossyNumber(value) ? await exactNumber(db, table, column, key) : encodeCell(value);
-    }
-    rows.push(row);
-  }
-  const last = raw.at(-1);
-  return { rows, next: raw.length === limit && last ? last.slice(0, keys.length) : null };
-}
-
-/** D1 hands integers to JavaScript as doubles: one beyond ±2^53 is read again, as text. */
-async function exactNumber(db: D1Database, table: TableInfo, column: string, key: unknown[]) {
-  const text = await db
-    .prepare(
-      `SELECT CAST(${quoteIdent(column)} AS TEXT) FROM ${quoteIdent(table.name)} WHERE ${keyCondition(table, '=', 1)}`,
-    )
-    .bind(...key.map(bindable))
-    .raw<[string]>();
-  return numericCell(text[0]![0]);
 }
