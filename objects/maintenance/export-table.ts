@@ -32,8 +32,12 @@ export async function exportTable(
     await writer.close();
   } catch (error) {
     await writer.abort(error).catch(() => {});
-    await upload.catch(() => {});
-    throw error;
+    // When R2 failed, the writer only says the stream closed: the upload's error is the cause.
+    const cause = await upload.then(
+      () => null,
+      (failure: unknown) => failure,
+    );
+    throw cause ?? error;
   }
   const { sha256, bytes } = await upload;
   return { name: table.name, key, rows, sha256, bytes, columns: table.columns, references: table.references };
