@@ -1,5 +1,6 @@
 /** Every route of the API, in one list: the router and the OpenAPI document both read it. */
 import type { AnyRoute } from '../route';
+import { adminRoutes } from './admin';
 import { apiKeyRoutes } from './api-keys';
 import { authRoutes } from './auth';
 import { connectionRoutes } from './connections';
@@ -24,4 +25,5 @@ export const routes: readonly AnyRoute[] = [
   ...eventRoutes,
   ...oauthRoutes,
   ...connectionRoutes,
+  ...adminRoutes,
 ];
