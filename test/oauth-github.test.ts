@@ -10,7 +10,7 @@ function mockGithub(emails: { email: string; primary: boolean; verified: boolean
     const request = new Request(input, init);
     seen.push(`${request.method} ${request.url}`);
     if (request.url === 'https://github.com/login/oauth/access_token') {
-      const form = new URLSearchParams(await request.text());
+      const form = new URLSearchParams(new TextDecoder().decode(await request.arrayBuffer()));
       if (form.get('code') !== 'gh-code' || !form.get('code_verifier'))
         return Response.json({ error: 'bad_verification_code' });
       return Response.json({ access_token: 'gho_canary', token_type: 'bearer', scope: 'read:user,user:email' });

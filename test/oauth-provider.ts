@@ -101,7 +101,7 @@ export class FakeProvider {
       case '/jwks':
         return Response.json({ keys: [this.jwk] });
       case '/token':
-        return this.token(new URLSearchParams(await request.text()));
+        return this.token(new URLSearchParams(new TextDecoder().decode(await request.arrayBuffer())));
       case '/userinfo':
         return Response.json({ sub: 'userinfo-only' });
       default:

@@ -5,7 +5,7 @@
  * an unverified email.
  */
 import { findByIdentity, insertConnection, storeTokens } from '../../core/db/oauth-accounts';
-import { findUserByEmail, findUserById, insertUser, type UserRow } from '../../core/db/users';
+import { deleteUser, findUserByEmail, findUserById, insertUser, type UserRow } from '../../core/db/users';
 import { randomId } from '../../core/encoding';
 import type { Identity } from '../../core/oauth/identity';
 import { sealTokens } from '../../core/oauth/sealing';
@@ -101,7 +101,13 @@ export async function settleAccount(rc: RequestContext, input: Input): Promise<{
   };
   if (!(await insertUser(rc.env.DB, user)))
     throw new ApiError('conflict', 'An account with this email already exists.');
+  try {
+    await link(rc, user.id, input, 'signup');
+  } catch (error) {
+    // A concurrent callback linked this identity first: leave no account without a way in.
+    await deleteUser(rc.env.DB, user.id);
+    throw error;
+  }
   await audit(rc, user.id, 'signup', { method: 'oauth', provider: input.provider });
-  await link(rc, user.id, input, 'signup');
   return { user, outcome: 'signup' };
 }
