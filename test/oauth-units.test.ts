@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { afterFailure, BREAKER_OPEN_MS, BREAKER_THRESHOLD, CLOSED, isOpen, merge } from '../core/oauth/breaker';
+import { postForm } from '../core/oauth/http';
 import { identityFromClaims } from '../core/oauth/identity';
+import { withRetries } from '../core/oauth/retry';
+import { err, ok } from '../core/result';
 
 describe('the provider circuit breaker', () => {
   it('opens after the threshold of failed runs in a row, for BREAKER_OPEN_MS', () => {
@@ -57,5 +60,58 @@ describe('identities from claims', () => {
       ok: true,
       value: { email: null, emailVerified: false },
     });
+  });
+});
+
+describe('calls to a provider', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('gives up on a provider that does not answer within the timeout', async () => {
+    vi.spyOn(globalThis, 'fetch').mockImplementation(
+      (_input, init) =>
+        new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))),
+    );
+    expect(await postForm('https://slow.test/token', { grant_type: 'refresh_token' }, 50)).toEqual({
+      ok: false,
+      error: { type: 'unavailable', status: null },
+    });
+  });
+
+  it('sorts answers: 5xx and 429 are worth a retry, a 4xx or an OAuth error is a refusal', async () => {
+    const answers = [
+      new Response('down', { status: 502 }),
+      new Response('slow down', { status: 429 }),
+      Response.json({ error: 'invalid_grant' }, { status: 400 }),
+      Response.json({ error: 'bad_verification_code' }),
+    ];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async () => answers.shift()!);
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await postForm('https://p.test/token', {}));
+    expect(results.map((r) => (r.ok ? 'ok' : r.error.type))).toEqual([
+      'unavailable',
+      'unavailable',
+      'rejected',
+      'rejected',
+    ]);
+  });
+
+  it('retries twice, only what is unavailable', async () => {
+    let calls = 0;
+    const flaky = async () => {
+      calls += 1;
+      return err({ type: 'unavailable' as const });
+    };
+    expect((await withRetries(flaky)).ok).toBe(false);
+    expect(calls).toBe(3);
+    calls = 0;
+    const refusing = async () => {
+      calls += 1;
+      return err({ type: 'rejected' as const });
+    };
+    await withRetries(refusing);
+    expect(calls).toBe(1);
+    let attempt = 0;
+    const recovering = async () => (++attempt < 2 ? err({ type: 'unavailable' as const }) : ok('tokens'));
+    expect(await withRetries(recovering)).toEqual({ ok: true, value: 'tokens' });
   });
 });
