@@ -46,6 +46,15 @@ describe('backup runs under at-least-once alarms', () => {
     await drainAlarms();
   });
 
+  it('re-arms a run whose alarm was lost when asked to start again, and finishes it', async () => {
+    const id = await start();
+    await runInDurableObject(maintenance(), (_instance, state) => state.storage.deleteAlarm());
+    expect(await runDurableObjectAlarm(maintenance())).toBe(false);
+    expect(await start()).toBe(id);
+    expect(await drainAlarms()).toBeGreaterThan(0);
+    expect(await backupRow(id)).toMatchObject({ status: 'complete' });
+  });
+
   it('treats an alarm delivered again after the run finished as a no-op', async () => {
     const id = await backupNow();
     const row = await backupRow(id);

@@ -1,6 +1,8 @@
 /**
  * The backup format: what `manifest.json` says about one export run. Shared by the exporter
- * (MaintenanceObject) and the restore script, so both read and write the same shape.
+ * (MaintenanceObject) and the restore script, so both read and write the same shape. The files
+ * of core/backup import each other with `.ts` extensions because scripts/restore.ts runs them
+ * under Node's type stripping, which resolves no extensionless paths.
  */
 import * as v from 'valibot';
 

@@ -6,7 +6,7 @@
  */
 import { MANIFEST_NAME, objectKey } from '../../core/backup/manifest';
 import { restoreOrder } from '../../core/backup/order';
-import { completeRun, failRun, recordProgress } from '../../core/db/backups';
+import { completeRun, failRun, insertRun, recordProgress } from '../../core/db/backups';
 import { appliedMigrations, discoverTables } from '../../core/db/table-discovery';
 import { describeError, log } from '../../core/log';
 import { exportTable } from './export-table';
@@ -51,6 +51,8 @@ export async function advanceRun(ctx: RunContext): Promise<void> {
 async function exportRemaining(ctx: RunContext, state: RunState): Promise<boolean> {
   const sliceEnds = Date.now() + SLICE_MS;
   if (!state.tables) {
+    // Normally already there; a start interrupted between storage and D1 leaves it to this step.
+    await insertRun(ctx.db, { id: state.id, prefix: state.prefix, startedAt: state.startedAt });
     state.tables = restoreOrder(await discoverTables(ctx.db));
     state.migrations = await appliedMigrations(ctx.db);
     await ctx.storage.put(RUN_KEY, state);

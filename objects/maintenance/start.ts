@@ -17,7 +17,11 @@ export async function startRun(
   request: StartRequest,
 ): Promise<Result<StartedRun, StartFailure>> {
   const current = await storage.get<RunState>(RUN_KEY);
-  if (current) return ok({ id: current.id, started: false });
+  if (current) {
+    // A run whose alarm was lost (an eviction at the wrong moment, retries the runtime gave up on) resumes.
+    if ((await storage.getAlarm()) === null) await storage.setAlarm(Date.now());
+    return ok({ id: current.id, started: false });
+  }
   if (request.trigger === 'cron') {
     const last = await storage.get<DeliveredCron>(CRON_KEY);
     if (last?.scheduledTime === request.scheduledTime) return ok({ id: last.id, started: false });
