@@ -138,7 +138,7 @@ export class UserObject extends DurableObject<Env> {
   /** A correct password on an account with MFA: clears the failure count, opens a challenge. */
   startMfa(userId: string): Promise<string> {
     this.guard.succeed();
-    return this.mfa.open(userId);
+    return this.mfa.open(userId, 'pwd');
   }
 
   /** Counts an attempt at a challenge before its code is checked. */
@@ -152,10 +152,11 @@ export class UserObject extends DurableObject<Env> {
     profile: Profile,
     client: ClientInfo,
   ): Promise<Result<IssuedSession, { type: 'invalid' } | { type: 'locked'; retryAfterS: number }>> {
-    if (!(await this.mfa.spend(token))) return err({ type: 'invalid' });
+    const firstFactor = await this.mfa.spend(token);
+    if (!firstFactor) return err({ type: 'invalid' });
     const state = this.guard.state();
     if (state.locked) return err({ type: 'locked', retryAfterS: state.retryAfterS });
-    return ok(await this.loginSucceeded(profile, client, ['pwd', 'otp']));
+    return ok(await this.loginSucceeded(profile, client, [firstFactor, 'otp']));
   }
 
   /** A request authenticated by an API key: counts the per-user limit and the key's use. */
@@ -240,7 +241,7 @@ export class UserObject extends DurableObject<Env> {
     const profile = this.profile.get();
     if (!redeemed || !profile) return err({ type: 'invalid' });
     if (profile.mfa_enabled) {
-      return ok({ kind: 'mfa', mfaToken: await this.mfa.open(profile.id), provider: redeemed.provider });
+      return ok({ kind: 'mfa', mfaToken: await this.mfa.open(profile.id, 'oauth'), provider: redeemed.provider });
     }
     const session = await this.sessions.create(profile.id, client, redeemed.amr);
     return ok({ kind: 'session', session, profile, provider: redeemed.provider });

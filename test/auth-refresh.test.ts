@@ -1,4 +1,4 @@
-import { runInDurableObject } from 'cloudflare:test';
+import { listDurableObjectIds, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, expectError, freshIp, signup, type Tokens } from './helpers';
@@ -98,6 +98,18 @@ describe('POST /v1/auth/refresh', () => {
     await expectError(await refresh('no-dot-here'), 401, 'unauthorized');
     await expectError(await refresh(''), 400, 'invalid_request');
     expect((await refresh(victim.refresh_token)).status).toBe(200);
+  });
+
+  it('brings no actor into existence for a made-up user prefix', async () => {
+    const before = (await listDurableObjectIds(env.USER)).length;
+    const madeUp = `${crypto.randomUUID().replace(/-/g, '')}.${'A'.repeat(43)}`;
+    await expectError(await refresh(madeUp), 401, 'unauthorized');
+    await expectError(
+      await call('/v1/auth/mfa', { method: 'POST', body: { mfa_token: madeUp, code: '123456' } }),
+      401,
+      'unauthorized',
+    );
+    expect((await listDurableObjectIds(env.USER)).length).toBe(before);
   });
 
   it('refuses bad bodies with invalid_request', async () => {

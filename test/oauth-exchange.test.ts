@@ -1,7 +1,9 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { decodeJwt } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { expectError, uniqueEmail } from './helpers';
+import { replaceBackupCodes } from '../core/db/mfa';
+import { call, expectError, uniqueEmail } from './helpers';
 import { exchange, landing, oauthEnv, roundTrip, send } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
 
@@ -65,6 +67,14 @@ describe('POST /v1/oauth/exchange', () => {
     const response = await exchange(e, await loginCode(user));
     const body = (await expectError(response, 401, 'mfa_required')) as unknown as { mfa_token: string };
     expect(body.mfa_token).toMatch(new RegExp(`^${profile.id}\\.`));
+    await replaceBackupCodes(env.DB, profile.id, ['abcde-fghij']);
+    const done = await call('/v1/auth/mfa', {
+      method: 'POST',
+      body: { mfa_token: body.mfa_token, code: 'abcde-fghij' },
+    });
+    expect(done.status).toBe(200);
+    const tokens = (await done.json()) as { access_token: string };
+    expect(decodeJwt(tokens.access_token).amr).toEqual(['oauth', 'otp']);
   });
 
   it('refuses bad input: no code, a wrong shape, other fields, not JSON', async () => {

@@ -48,6 +48,11 @@ export async function findUserById(db: D1Database, id: string): Promise<UserRow 
   return database(db).select().from(users).where(eq(users.id, id)).get();
 }
 
+export async function userExists(db: D1Database, id: string): Promise<boolean> {
+  const row = await database(db).select({ id: users.id }).from(users).where(eq(users.id, id)).get();
+  return row !== undefined;
+}
+
 export async function updateUser(
   db: D1Database,
   id: string,

@@ -11,16 +11,23 @@ export const MFA_MAX_ATTEMPTS = 5;
 export const MFA_DDL = `CREATE TABLE IF NOT EXISTS mfa_challenges (
   hash TEXT PRIMARY KEY,
   expires_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0
+  attempts INTEGER NOT NULL DEFAULT 0,
+  first_factor TEXT NOT NULL DEFAULT 'pwd'
 )`;
 
 export class MfaChallenges {
   constructor(private readonly sql: SqlStorage) {}
 
-  async open(userId: string, now = Date.now()): Promise<string> {
+  /** `firstFactor` is the `amr` of what was proven already: `pwd`, or `oauth`. */
+  async open(userId: string, firstFactor: string, now = Date.now()): Promise<string> {
     const token = `${userId}.${randomId(32)}`;
     this.sql.exec('DELETE FROM mfa_challenges WHERE expires_at <= ?', now);
-    this.sql.exec('INSERT INTO mfa_challenges (hash, expires_at) VALUES (?, ?)', await sha256(token), now + MFA_TOKEN_TTL_MS);
+    this.sql.exec(
+      'INSERT INTO mfa_challenges (hash, expires_at, first_factor) VALUES (?, ?, ?)',
+      await sha256(token),
+      now + MFA_TOKEN_TTL_MS,
+      firstFactor,
+    );
     return token;
   }
 
@@ -28,7 +35,10 @@ export class MfaChallenges {
   async attempt(token: string, now = Date.now()): Promise<Result<null, { type: 'invalid' }>> {
     const hash = await sha256(token);
     const row = this.sql
-      .exec<{ expires_at: number; attempts: number }>('SELECT expires_at, attempts FROM mfa_challenges WHERE hash = ?', hash)
+      .exec<{ expires_at: number; attempts: number }>(
+        'SELECT expires_at, attempts FROM mfa_challenges WHERE hash = ?',
+        hash,
+      )
       .toArray()[0];
     if (!row || row.expires_at <= now || row.attempts >= MFA_MAX_ATTEMPTS) {
       this.sql.exec('DELETE FROM mfa_challenges WHERE hash = ?', hash);
@@ -38,9 +48,14 @@ export class MfaChallenges {
     return ok(null);
   }
 
-  /** Spends the token; false when it was already spent or never existed. */
-  async spend(token: string): Promise<boolean> {
-    const cursor = this.sql.exec('DELETE FROM mfa_challenges WHERE hash = ?', await sha256(token));
-    return cursor.rowsWritten > 0;
+  /** Spends the token: the first factor it stood on, or null when it was spent already or never existed. */
+  async spend(token: string): Promise<string | null> {
+    const row = this.sql
+      .exec<{ first_factor: string }>(
+        'DELETE FROM mfa_challenges WHERE hash = ? RETURNING first_factor',
+        await sha256(token),
+      )
+      .toArray()[0];
+    return row?.first_factor ?? null;
   }
 }

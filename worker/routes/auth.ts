@@ -5,7 +5,7 @@ import { publicJwks } from '../../core/jwt';
 import { hashPassword, needsRehash, verifyDecoy, verifyPassword } from '../../core/password';
 import { passwordProblem } from '../../core/password-policy';
 import { CookieMode, JwksOut, Login, Refresh, Signup, TokensOut } from '../../core/schemas/auth';
-import { clientInfo, userActor } from '../auth/actor';
+import { clientInfo, knownUserActor, userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
@@ -137,7 +137,9 @@ export const authRoutes = [
       const match = REFRESH_TOKEN.exec(token);
       if (!match) throw new ApiError('unauthorized', 'The refresh token is invalid.');
       const userId = match[1]!;
-      const result = await userActor(rc, userId).refresh(userId, token, clientInfo(rc));
+      const actor = await knownUserActor(rc, userId);
+      if (!actor) throw new ApiError('unauthorized', 'The refresh token is invalid.');
+      const result = await actor.refresh(userId, token, clientInfo(rc));
       if (!result.ok) {
         if (result.error.type === 'reused') {
           await audit(rc, userId, 'refresh_reuse_detected', { session_id: result.error.sessionId });

@@ -12,7 +12,7 @@ import {
   RegenerateBackupCodes,
 } from '../../core/schemas/mfa';
 import { newBackupCodes, newTotpSecret, otpauthUri, qrSvg } from '../../core/totp';
-import { clientInfo, userActor } from '../auth/actor';
+import { clientInfo, knownUserActor, userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { tokensResponse } from '../auth/issue';
 import { requirePassword } from '../auth/password';
@@ -54,9 +54,9 @@ export const mfaRoutes = [
     async handle({ rc, body, query }) {
       const userId = MFA_TOKEN.exec(body.mfa_token)?.[1];
       if (!userId) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
-      const actor = userActor(rc, userId);
-      const attempt = await actor.attemptMfa(body.mfa_token);
-      if (!attempt.ok) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
+      const actor = await knownUserActor(rc, userId);
+      const attempt = actor ? await actor.attemptMfa(body.mfa_token) : null;
+      if (!actor || !attempt?.ok) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
       const method = await checkSecondFactor(rc, userId, body.code);
       if (!method) {
         await audit(rc, userId, 'mfa_failed');

@@ -3,7 +3,7 @@
 import { newAuthorizationSecrets } from '../../core/oauth/pkce';
 import { CookieMode, TokensOut } from '../../core/schemas/auth';
 import { CallbackQuery, Exchange, ProviderParams, StartQuery } from '../../core/schemas/oauth';
-import { clientInfo, userActor } from '../auth/actor';
+import { clientInfo, knownUserActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { authenticate } from '../auth/authenticate';
 import { tokensResponse } from '../auth/issue';
@@ -118,9 +118,9 @@ export const oauthRoutes = [
     async handle({ rc, body, query }) {
       const userId = LOGIN_CODE.exec(body.login_code)?.[1];
       if (!userId) throw new ApiError('unauthorized', BAD_CODE);
-      const actor = userActor(rc, userId);
-      const result = await actor.redeemLoginCode(body.login_code, clientInfo(rc));
-      if (!result.ok) throw new ApiError('unauthorized', BAD_CODE);
+      const actor = await knownUserActor(rc, userId);
+      const result = actor ? await actor.redeemLoginCode(body.login_code, clientInfo(rc)) : null;
+      if (!result?.ok) throw new ApiError('unauthorized', BAD_CODE);
       const outcome = result.value;
       if (outcome.kind === 'mfa') {
         await audit(rc, userId, 'mfa_challenged', { method: 'oauth', provider: outcome.provider });
