@@ -18,3 +18,6 @@ export async function generateSecrets(): Promise<Record<string, string>> {
     ADMIN_TOKEN: randomBytes(32).toString('base64url'),
   };
 }
+
+// `npm run secrets`: prints a fresh set as JSON, for `wrangler secret put` (see the README's deploy guide).
+if (import.meta.main) console.log(JSON.stringify(await generateSecrets(), null, 2));
