@@ -30,7 +30,9 @@ export class KeyUsageCounter {
 
   pending(): KeyUsage[] {
     return this.sql
-      .exec<{ key_id: string; count: number; last_used_at: number }>('SELECT key_id, count, last_used_at FROM api_key_usage')
+      .exec<{ key_id: string; count: number; last_used_at: number }>(
+        'SELECT key_id, count, last_used_at FROM api_key_usage',
+      )
       .toArray()
       .map((r) => ({ id: r.key_id, count: r.count, lastUsedAt: r.last_used_at }));
   }
