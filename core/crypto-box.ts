@@ -10,7 +10,7 @@ function keyFor(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
     const raw = fromBase64url(secret);
-    if (!raw || raw.length !== 32) throw new Error('DATA_ENCRYPTION_KEY must be 32 bytes');
+    if (raw?.length !== 32) throw new Error('DATA_ENCRYPTION_KEY must be 32 bytes');
     key = crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
     keys.set(secret, key);
   }
