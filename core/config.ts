@@ -130,8 +130,8 @@ const EnvSchema = v.pipe(
   }),
   v.forward(
     v.check(
-      (env) => env.ENVIRONMENT !== 'production' || !env.CORS_ORIGINS.includes('*'),
-      'must not be * in production',
+      (env) => !['production', 'staging'].includes(env.ENVIRONMENT) || !env.CORS_ORIGINS.includes('*'),
+      'must not be * in production or staging',
     ),
     ['CORS_ORIGINS'],
   ),

@@ -56,6 +56,7 @@ describe('configuration', () => {
     expect(problems({ ENVIRONMENT: 'production', CORS_ORIGINS: '*' }).join()).toMatch(
       /CORS_ORIGINS must not be \* in production/,
     );
+    expect(problems({ ENVIRONMENT: 'staging', CORS_ORIGINS: '*' }).join()).toMatch(/^CORS_ORIGINS/);
     expect(parseConfig({ ...base(), CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
   });
 

@@ -1,5 +1,8 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, expectError, PASSWORD, uniqueEmail } from './helpers';
+import worker from '../worker/index';
+import { BASE, call, expectError, freshIp, PASSWORD, uniqueEmail } from './helpers';
 
 const ORIGIN = 'http://localhost:3000';
 
@@ -110,5 +113,35 @@ describe('cookie mode', () => {
       body: { email: uniqueEmail(), password: PASSWORD },
     });
     await expectError(response, 400, 'invalid_request');
+  });
+});
+
+describe('CORS_ORIGINS=* (development only)', () => {
+  const wildcard = { ...env, CORS_ORIGINS: '*' } as Env;
+  const send = async (path: string, init: RequestInit & { headers: Record<string, string> }) => {
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(
+      new Request(`${BASE}${path}`, { ...init, headers: { 'cf-connecting-ip': freshIp(), ...init.headers } }),
+      wildcard,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+
+  it('opens reads to any origin without credentials', async () => {
+    const response = await send('/health', { headers: { origin: 'https://anywhere.example' } });
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+
+  it('never makes an unlisted origin trusted for cookie-authenticated writes', async () => {
+    const { jar } = await cookieSignup();
+    const response = await send('/v1/me', {
+      method: 'PATCH',
+      body: JSON.stringify({ name: 'x' }),
+      headers: { cookie: cookieHeader(jar), origin: 'https://evil.example', 'content-type': 'application/json' },
+    });
+    await expectError(response, 403, 'forbidden');
   });
 });
