@@ -40,6 +40,7 @@ export type CodeOutcome =
 export class UserObject extends DurableObject<Env> {
   private sessions!: SessionStore;
   private guard!: LoginGuard;
+  private factorGuard!: LoginGuard;
   private profile!: ProfileCache;
   private mfa!: MfaChallenges;
   private keyUsage!: KeyUsageCounter;
@@ -57,6 +58,7 @@ export class UserObject extends DurableObject<Env> {
     for (const statement of USER_DDL) sql.exec(statement);
     this.sessions = new SessionStore(sql, this.ctx.storage);
     this.guard = new LoginGuard(sql);
+    this.factorGuard = new LoginGuard(sql, 'factor_guard');
     this.profile = new ProfileCache(sql);
     this.mfa = new MfaChallenges(sql);
     this.keyUsage = new KeyUsageCounter(sql);
@@ -141,9 +143,33 @@ export class UserObject extends DurableObject<Env> {
     return this.mfa.open(userId, 'pwd');
   }
 
-  /** Counts an attempt at a challenge before its code is checked. */
-  attemptMfa(token: string): Promise<Result<null, { type: 'invalid' }>> {
-    return this.mfa.attempt(token);
+  /**
+   * Counts an attempt at a challenge before its code is checked: against the token (5) and
+   * against the account's second-factor guard, so new mfa_tokens do not buy new guesses.
+   */
+  async attemptMfa(
+    token: string,
+    policy: Window,
+  ): Promise<Result<null, { type: 'invalid' } | { type: 'locked'; retryAfterS: number }>> {
+    const attempt = await this.mfa.attempt(token);
+    if (!attempt.ok) return attempt;
+    const guard = this.factorGuard.begin(policy);
+    return guard.locked ? err({ type: 'locked', retryAfterS: guard.retryAfterS }) : ok(null);
+  }
+
+  /** A second-factor check of a signed-in user (turning MFA off, new backup codes), counted the same way. */
+  beginFactorCheck(policy: Window): GuardState {
+    return this.factorGuard.begin(policy);
+  }
+
+  /** A password re-check of a signed-in user passed (password change, erasure, MFA off). */
+  passwordConfirmed(): void {
+    this.guard.succeed();
+  }
+
+  /** A second factor passed outside a sign-in. */
+  factorConfirmed(): void {
+    this.factorGuard.succeed();
   }
 
   /** A correct second factor: spends the challenge and opens the session. */
@@ -154,6 +180,7 @@ export class UserObject extends DurableObject<Env> {
   ): Promise<Result<IssuedSession, { type: 'invalid' } | { type: 'locked'; retryAfterS: number }>> {
     const firstFactor = await this.mfa.spend(token);
     if (!firstFactor) return err({ type: 'invalid' });
+    this.factorGuard.succeed();
     const state = this.guard.state();
     if (state.locked) return err({ type: 'locked', retryAfterS: state.retryAfterS });
     return ok(await this.loginSucceeded(profile, client, [firstFactor, 'otp']));

@@ -64,6 +64,19 @@ describe('POST /v1/me/password', () => {
     expect((await login(first.email, first.password)).status).toBe(200);
   });
 
+  it('counts wrong current passwords in the lockout: a stolen session cannot guess freely', async () => {
+    const first = await signup();
+    const attempt = (current_password: string) =>
+      call('/v1/me/password', {
+        method: 'POST',
+        token: first.access_token,
+        body: { current_password, new_password: 'a brand new passphrase' },
+      });
+    for (let i = 0; i < 5; i++) await expectError(await attempt(`wrong guess ${i}`), 403, 'forbidden');
+    await expectError(await attempt(first.password), 423, 'account_locked');
+    await expectError(await login(first.email, first.password), 423, 'account_locked');
+  });
+
   it('refuses a common or short new password with 400', async () => {
     const first = await signup();
     for (const new_password of ['qwertyuiop', 'short']) {

@@ -149,6 +149,27 @@ describe('signing in with MFA', () => {
     await expectError(await completeMfa(token, await totpAt(secret, nowSeconds())), 401, 'unauthorized');
   });
 
+  it('counts wrong codes across mfa_tokens: 10 in a row lock second-factor checks (423)', async () => {
+    const user = await signup();
+    const { secret } = await enrol(user);
+    for (let t = 0; t < 5; t++) {
+      const token = await mfaToken(user);
+      for (let i = 0; i < 2; i++) await expectError(await completeMfa(token, '000000'), 401, 'unauthorized');
+    }
+    const response = await completeMfa(await mfaToken(user), await totpAt(secret, nowSeconds()));
+    await expectError(response, 423, 'account_locked');
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('resets the second-factor count after a success', async () => {
+    const user = await signup();
+    const { secret, backupCodes } = await enrol(user);
+    for (let i = 0; i < 4; i++) await completeMfa(await mfaToken(user), '000000');
+    expect((await completeMfa(await mfaToken(user), backupCodes[0]!)).status).toBe(200);
+    for (let i = 0; i < 9; i++) await completeMfa(await mfaToken(user), '000000');
+    expect((await completeMfa(await mfaToken(user), await totpAt(secret, nowSeconds()))).status).toBe(200);
+  });
+
   it('spends the mfa_token on success', async () => {
     const user = await signup();
     const { secret, backupCodes } = await enrol(user);

@@ -1,7 +1,8 @@
 /**
- * Account lockout: N failed sign-ins in a row lock the account, whatever the address. Each
- * attempt is counted as a failure before its password is checked, and a success clears the
- * count: concurrent attempts cannot slip past the limit while their hashes are computed.
+ * Lockout: N failures in a row lock, whatever the address. Each attempt is counted as a
+ * failure before its secret is checked, and a success clears the count: concurrent attempts
+ * cannot slip past the limit while their checks run. One guard watches passwords (sign-in and
+ * re-checks), another second-factor codes across every mfa_token and signed-in check.
  */
 import type { Window } from '../../core/rate-limit';
 
@@ -12,19 +13,22 @@ export interface GuardState {
 }
 
 export class LoginGuard {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly table: 'login_guard' | 'factor_guard' = 'login_guard',
+  ) {}
 
   private read(): { failures: number; locked_until: number | null } {
     return (
       this.sql
-        .exec<{ failures: number; locked_until: number | null }>('SELECT failures, locked_until FROM login_guard')
+        .exec<{ failures: number; locked_until: number | null }>(`SELECT failures, locked_until FROM ${this.table}`)
         .toArray()[0] ?? { failures: 0, locked_until: null }
     );
   }
 
   private write(failures: number, lockedUntil: number | null): void {
     this.sql.exec(
-      'INSERT INTO login_guard (singleton, failures, locked_until) VALUES (1, ?, ?) ON CONFLICT(singleton) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until',
+      `INSERT INTO ${this.table} (singleton, failures, locked_until) VALUES (1, ?, ?) ON CONFLICT(singleton) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`,
       failures,
       lockedUntil,
     );

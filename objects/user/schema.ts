@@ -36,6 +36,11 @@ export const USER_DDL = [
      failures INTEGER NOT NULL,
      locked_until INTEGER
    )`,
+  `CREATE TABLE IF NOT EXISTS factor_guard (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     failures INTEGER NOT NULL,
+     locked_until INTEGER
+   )`,
   COUNTERS_DDL,
   MFA_DDL,
   KEY_USAGE_DDL,

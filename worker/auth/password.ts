@@ -3,14 +3,27 @@ import { findUserById } from '../../core/db/users';
 import { verifyPassword } from '../../core/password';
 import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
+import { userActor } from './actor';
+import { audit } from './audit';
+import { locked, passwordPolicy } from './lockout';
 import { callerId } from './profile';
 
-/** The caller's row when `password` is theirs; 403 naming `field` otherwise. */
+/**
+ * The caller's row when `password` is theirs; 403 naming `field` otherwise. Re-checks count
+ * in the same lockout as sign-ins, so a stolen session cannot guess the password freely.
+ */
 export async function requirePassword(rc: RequestContext, password: string, field: string) {
-  const user = await findUserById(rc.env.DB, callerId(rc));
+  const userId = callerId(rc);
+  const user = await findUserById(rc.env.DB, userId);
   if (!user) throw new ApiError('unauthorized');
+  const actor = userActor(rc, userId);
+  const attempt = await actor.beginLogin(passwordPolicy(rc));
+  if (attempt.locked) throw locked(attempt.retryAfterS);
   if (!user.passwordHash || !verifyPassword(password, user.passwordHash)) {
+    await audit(rc, userId, 'login_failed', { reason: 'password_recheck' });
+    if (attempt.locksIfWrong) await audit(rc, userId, 'account_locked');
     throw new ApiError('forbidden', 'The password is wrong.', { details: [{ path: field, message: 'is wrong' }] });
   }
+  await actor.passwordConfirmed();
   return user;
 }

@@ -4,7 +4,9 @@ import { claimTotpStep, findTotp, spendBackupCode } from '../../core/db/mfa';
 import { verifyTotp } from '../../core/totp';
 import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
+import { userActor } from './actor';
 import { audit } from './audit';
+import { factorPolicy, locked } from './lockout';
 
 export const totpContext = (userId: string) => `totp:${userId}`;
 
@@ -37,7 +39,13 @@ export async function requireSecondFactor(
   code: string,
   options: { allowBackup: boolean },
 ): Promise<void> {
-  if (await checkSecondFactor(rc, userId, code, options)) return;
+  const actor = userActor(rc, userId);
+  const attempt = await actor.beginFactorCheck(factorPolicy(rc));
+  if (attempt.locked) throw locked(attempt.retryAfterS);
+  if (await checkSecondFactor(rc, userId, code, options)) {
+    await actor.factorConfirmed();
+    return;
+  }
   await audit(rc, userId, 'mfa_failed');
   throw new ApiError('forbidden', WRONG_CODE, { details: [{ path: 'code', message: 'is wrong' }] });
 }

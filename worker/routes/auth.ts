@@ -10,15 +10,13 @@ import { audit } from '../auth/audit';
 import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
 import { tokensResponse } from '../auth/issue';
+import { locked, passwordPolicy } from '../auth/lockout';
 import { callerId } from '../auth/profile';
 import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
 
 const BAD_CREDENTIALS = 'The email or password is wrong.';
 const REFRESH_TOKEN = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43})$/;
-
-export const locked = (retryAfterS: number) =>
-  new ApiError('account_locked', undefined, { headers: { 'retry-after': String(retryAfterS) } });
 
 export async function requireAcceptablePassword(password: string, field: string): Promise<void> {
   const problem = await passwordProblem(password);
@@ -85,7 +83,7 @@ export const authRoutes = [
         throw new ApiError('unauthorized', BAD_CREDENTIALS);
       }
       const actor = userActor(rc, user.id);
-      const attempt = await actor.beginLogin(rc.config.rateLimits.lockout);
+      const attempt = await actor.beginLogin(passwordPolicy(rc));
       if (attempt.locked) throw locked(attempt.retryAfterS);
       if (!verifyPassword(body.password, user.passwordHash)) {
         // Bookkeeping after the answer, so a wrong password costs what an unknown email costs.

@@ -15,13 +15,13 @@ import { newBackupCodes, newTotpSecret, otpauthUri, qrSvg } from '../../core/tot
 import { clientInfo, knownUserActor, userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { tokensResponse } from '../auth/issue';
+import { factorPolicy, locked } from '../auth/lockout';
 import { requirePassword } from '../auth/password';
 import { callerId, currentProfile } from '../auth/profile';
 import { checkSecondFactor, requireSecondFactor, totpContext, WRONG_CODE } from '../auth/second-factor';
 import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
-import { locked } from './auth';
 
 const MFA_TOKEN = /^([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}$/;
 
@@ -50,12 +50,14 @@ export const mfaRoutes = [
     responses: {
       200: { description: 'A new session with `amr: ["pwd","otp"]`.', schema: TokensOut },
       401: { description: 'Wrong code, or an mfa_token that is expired, spent or past 5 attempts.' },
+      423: { description: '10 wrong codes in a row, across mfa_tokens: second-factor checks wait 30 minutes.' },
     },
     async handle({ rc, body, query }) {
       const userId = MFA_TOKEN.exec(body.mfa_token)?.[1];
       if (!userId) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
       const actor = await knownUserActor(rc, userId);
-      const attempt = actor ? await actor.attemptMfa(body.mfa_token) : null;
+      const attempt = actor ? await actor.attemptMfa(body.mfa_token, factorPolicy(rc)) : null;
+      if (attempt && !attempt.ok && attempt.error.type === 'locked') throw locked(attempt.error.retryAfterS);
       if (!actor || !attempt?.ok) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
       const method = await checkSecondFactor(rc, userId, body.code);
       if (!method) {
