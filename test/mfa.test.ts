@@ -101,6 +101,27 @@ describe('TOTP enrolment', () => {
     await expectError(await call('/v1/me/mfa/totp', { method: 'POST', token: user.access_token }), 409, 'conflict');
   });
 
+  it('never replaces a confirmed secret, even when the cached profile says MFA is off', async () => {
+    const user = await signup();
+    const { secret } = await enrol(user);
+    const before = await env.DB.prepare('SELECT secret_enc FROM mfa_totp WHERE user_id = ?').bind(user.user.id).first();
+    // A stale copy in the actor must not open a way around turning MFA off.
+    await runInDurableObject(env.USER.getByName(user.user.id), (_i, state) => {
+      const row = state.storage.sql.exec<{ data: string }>('SELECT data FROM profile').one();
+      const profile = { ...(JSON.parse(row.data) as object), mfa_enabled: false };
+      state.storage.sql.exec('UPDATE profile SET data = ?', JSON.stringify(profile));
+    });
+    const { evictDurableObject } = await import('cloudflare:test');
+    await evictDurableObject(env.USER.getByName(user.user.id));
+    await expectError(await call('/v1/me/mfa/totp', { method: 'POST', token: user.access_token }), 409, 'conflict');
+    const after = await env.DB.prepare('SELECT secret_enc, confirmed_at FROM mfa_totp WHERE user_id = ?')
+      .bind(user.user.id)
+      .first<{ secret_enc: string; confirmed_at: number | null }>();
+    expect(after?.secret_enc).toBe((before as { secret_enc: string }).secret_enc);
+    expect(after?.confirmed_at).not.toBeNull();
+    expect(secret).toMatch(/^[A-Z2-7]+$/);
+  });
+
   it('refuses bad confirmation bodies', async () => {
     const user = await signup();
     for (const body of [{}, { code: 123456 }, { code: '12345' }, { code: '123456', x: 1 }]) {

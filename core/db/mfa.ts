@@ -10,15 +10,20 @@ export type TotpRow = typeof mfaTotp.$inferSelect;
 export const findTotp = (db: D1Database, userId: string) =>
   database(db).select().from(mfaTotp).where(eq(mfaTotp.userId, userId)).get();
 
-/** Starts (or restarts) an enrolment with a new sealed secret; MFA stays off until confirmed. */
-export async function savePendingTotp(db: D1Database, userId: string, secretEnc: string): Promise<void> {
-  await database(db)
+/**
+ * Starts (or restarts) an enrolment with a new sealed secret; MFA stays off until confirmed.
+ * False when a confirmed secret exists: that one is only replaced by turning MFA off first.
+ */
+export async function savePendingTotp(db: D1Database, userId: string, secretEnc: string): Promise<boolean> {
+  const result = await database(db)
     .insert(mfaTotp)
     .values({ userId, secretEnc, createdAt: Date.now() })
     .onConflictDoUpdate({
       target: mfaTotp.userId,
       set: { secretEnc, confirmedAt: null, lastUsedStep: null, createdAt: Date.now() },
+      setWhere: isNull(mfaTotp.confirmedAt),
     });
+  return result.meta.changes === 1;
 }
 
 /**

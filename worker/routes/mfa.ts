@@ -95,7 +95,11 @@ export const mfaRoutes = [
       const profile = await currentProfile(rc);
       if (profile.mfa_enabled) throw new ApiError('conflict', 'MFA is already on; turn it off first.');
       const secret = newTotpSecret();
-      await savePendingTotp(rc.env.DB, userId, await seal(rc.config.dataEncryptionKey, secret, totpContext(userId)));
+      const sealed = await seal(rc.config.dataEncryptionKey, secret, totpContext(userId));
+      // The cached flag can lag behind D1: the database refuses to replace a confirmed secret.
+      if (!(await savePendingTotp(rc.env.DB, userId, sealed))) {
+        throw new ApiError('conflict', 'MFA is already on; turn it off first.');
+      }
       await audit(rc, userId, 'mfa_enrolment_started');
       const uri = otpauthUri(secret, rc.config.appName, profile.email);
       return json({ secret, otpauth_uri: uri, qr_svg: qrSvg(uri) }, 200, { 'cache-control': 'no-store' });
