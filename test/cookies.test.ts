@@ -86,6 +86,16 @@ describe('cookie mode', () => {
     expect((await call('/v1/me', { headers: { cookie: cookieHeader(next) } })).status).toBe(200);
   });
 
+  it('refreshes from the cookie with no body at all, as a browser form or beacon would', async () => {
+    const { jar } = await cookieSignup();
+    const response = await call('/v1/auth/refresh?mode=cookie', {
+      method: 'POST',
+      headers: { cookie: cookieHeader(jar), origin: ORIGIN },
+    });
+    expect(response.status).toBe(200);
+    expect(cookiesOf(response).get('__Host-refresh')).not.toBe(jar.get('__Host-refresh'));
+  });
+
   it('refuses a cookie refresh from a foreign origin', async () => {
     const { jar } = await cookieSignup();
     const response = await call('/v1/auth/refresh?mode=cookie', {

@@ -13,7 +13,9 @@ async function run(route: AnyRoute, request: IRequest, rc: RequestContext): Prom
   rc.route = route.path;
   if (route.ipLimit) await enforceIpLimit(rc, route.ipLimit);
   await enforceAccess(route, request, rc);
-  const body = route.body ? validate(route.body, await readJson(request)) : undefined;
+  const body = route.body
+    ? validate(route.body, await readJson(request, route.bodyOptional ? {} : undefined))
+    : undefined;
   const query = route.query ? validate(route.query, Object.fromEntries(new URL(request.url).searchParams)) : undefined;
   return route.handle({ request, rc, params: request.params, body, query });
 }

@@ -45,6 +45,8 @@ export interface Route<
   /** Per-IP limit for unauthenticated routes (authenticated ones share the per-user `api` bucket). */
   ipLimit?: Extract<RateLimitBucket, 'auth' | 'refresh'>;
   body?: B;
+  /** An absent body (no bytes at all) reads as `{}`: for clients that cannot send one. */
+  bodyOptional?: boolean;
   query?: Q;
   responses: Record<number, ResponseSpec>;
   handle(input: RouteInput<B, Q>): Promise<Response> | Response;

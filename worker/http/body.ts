@@ -22,10 +22,14 @@ export function validate<S extends v.GenericSchema>(schema: S, input: unknown): 
   return result.output;
 }
 
-/** Reads at most MAX_BODY_BYTES, whatever Content-Length claims, then parses JSON. */
-export async function readJson(request: Request): Promise<unknown> {
+/**
+ * Reads at most MAX_BODY_BYTES, whatever Content-Length claims, then parses JSON. With
+ * `emptyAs`, a request without a body reads as that value instead.
+ */
+export async function readJson(request: Request, emptyAs?: unknown): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw new ApiError('payload_too_large');
+  if (emptyAs !== undefined && (request.body === null || request.headers.get('content-length') === '0')) return emptyAs;
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new ApiError('invalid_request', 'The body must be JSON (content-type: application/json).');

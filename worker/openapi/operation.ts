@@ -114,7 +114,7 @@ export function operation(route: AnyRoute, converter: SchemaConverter): Record<s
     ...(route.body
       ? {
           requestBody: {
-            required: true,
+            required: !route.bodyOptional,
             description: `JSON, at most ${MAX_BODY_BYTES / 1024} KiB.`,
             content: jsonContent(converter.convert(route.body, 'input')),
           },

@@ -116,6 +116,7 @@ export const authRoutes = [
     access: 'public',
     ipLimit: 'refresh',
     body: Refresh,
+    bodyOptional: true,
     query: CookieMode,
     responses: {
       200: { description: 'A new access and refresh token.', schema: TokensOut },
