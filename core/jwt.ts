@@ -58,8 +58,11 @@ export async function signAccessToken(settings: JwtSettings, claims: AccessClaim
     .sign(signer.key);
 }
 
-/** The claims of a valid token, or null for anything else: bad signature, alg, kid, iss, aud, expiry. */
-export async function verifyAccessToken(settings: JwtSettings, token: string): Promise<AccessClaims | null> {
+/** The claims of a valid token (with `iat`, seconds), or null for anything else: bad signature, alg, kid, iss, aud, expiry. */
+export async function verifyAccessToken(
+  settings: JwtSettings,
+  token: string,
+): Promise<(AccessClaims & { iat: number }) | null> {
   const { verifiers } = await keysOf(settings);
   try {
     const { payload } = await jwtVerify(
@@ -78,7 +81,9 @@ export async function verifyAccessToken(settings: JwtSettings, token: string): P
       },
     );
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || !Array.isArray(payload.amr)) return null;
-    return { sub: payload.sub, sid: payload.sid, amr: payload.amr.filter((m): m is string => typeof m === 'string') };
+    if (typeof payload.iat !== 'number') return null;
+    const amr = payload.amr.filter((m): m is string => typeof m === 'string');
+    return { sub: payload.sub, sid: payload.sid, amr, iat: payload.iat };
   } catch {
     return null;
   }

@@ -21,6 +21,10 @@ export interface PendingFlow {
   mode: 'cookie' | 'body';
   /** The signed-in user a `link` flow attaches the identity to. */
   userId: string | null;
+  /** The session that started a `link` flow: it must still be live at the callback. */
+  sessionId: string | null;
+  /** SHA-256 of the `__Host-oauth_flow` cookie the starting browser got. */
+  browserHash: string;
 }
 
 export class OAuthStateObject extends DurableObject<Env> {

@@ -1,7 +1,10 @@
 import { env } from 'cloudflare:workers';
+import { decodeJwt } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { call, signup, uniqueEmail } from './helpers';
-import { APP, exchange, landing, oauthEnv, roundTrip, send, signInWith } from './oauth-helpers';
+import { configFrom } from '../core/config';
+import { signAccessToken } from '../core/jwt';
+import { call, expectError, signup, uniqueEmail } from './helpers';
+import { APP, exchange, landing, oauthEnv, roundTrip, send, sendCallback, signInWith, start } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
 
 const auditTypes = async (userId: string) =>
@@ -71,13 +74,57 @@ describe('GET /v1/oauth/{provider}/callback', () => {
         token: owner.access_token,
       },
     );
-    expect(landing(callback).searchParams.get('error')).toBeNull();
+    expect(landing(callback).toString()).toBe(`${APP}/signed-in?from=test&linked=acme`);
+    expect(callback.headers.getSetCookie().some((c) => c.startsWith('__Host-access='))).toBe(false);
     const list = (await (await send(e, '/v1/me/connections', { token: owner.access_token })).json()) as {
       connections: { provider: string; provider_user_id: string }[];
     };
     expect(list.connections).toMatchObject([{ provider: 'acme', provider_user_id: 'sub-linked' }]);
     const again = await signInWith(e, fake, 'acme', { sub: 'sub-linked' });
     expect(again.user.id).toBe(owner.user.id);
+  });
+
+  it('issues no login code for a link flow, in cookie mode either', async () => {
+    mockProviders(fake);
+    const owner = await signup();
+    const identity = { sub: `sub-${crypto.randomUUID()}`, email: uniqueEmail('lc') };
+    const callback = await roundTrip(e, fake, 'acme', identity, {
+      intent: 'link',
+      mode: 'cookie',
+      token: owner.access_token,
+    });
+    expect(landing(callback).searchParams.get('linked')).toBe('acme');
+    expect(landing(callback).searchParams.has('login_code')).toBe(false);
+    expect(callback.headers.getSetCookie().some((c) => /^__Host-(access|refresh)=/.test(c))).toBe(false);
+  });
+
+  it('refuses to start a link with an access token issued more than 10 minutes ago', async () => {
+    mockProviders(fake);
+    const owner = await signup();
+    const { sid } = decodeJwt(owner.access_token) as { sid: string };
+    const stale = await signAccessToken(
+      configFrom(e).jwt,
+      { sub: owner.user.id, sid, amr: ['pwd'] },
+      Date.now() - 11 * 60_000,
+    );
+    expect((await call('/v1/me', { token: stale })).status).toBe(200);
+    const body = await expectError(await start(e, 'acme', { intent: 'link', token: stale }), 403, 'forbidden');
+    expect(body.error.message).toMatch(/sign in again to link an account/i);
+  });
+
+  it('does not link when the session that started the flow has ended', async () => {
+    mockProviders(fake);
+    const owner = await signup();
+    const started = await start(e, 'acme', { intent: 'link', token: owner.access_token });
+    const path = fake.authorize(started.headers.get('location')!, { sub: `sub-${crypto.randomUUID()}` });
+    const out = await call('/v1/auth/logout', { method: 'POST', token: owner.access_token });
+    expect(out.status).toBeLessThan(300);
+    const answer = await sendCallback(e, started, path);
+    expect(landing(answer).searchParams.get('error')).toBe('unauthorized');
+    const linked = await env.DB.prepare('SELECT count(*) AS n FROM oauth_accounts WHERE user_id = ?')
+      .bind(owner.user.id)
+      .first<{ n: number }>();
+    expect(linked?.n).toBe(0);
   });
 
   it('refuses to link an identity that belongs to another user', async () => {
@@ -145,9 +192,9 @@ describe('GET /v1/oauth/{provider}/callback', () => {
     mockProviders(fake);
     const started = await send(e, `/v1/oauth/acme/start?redirect_to=${encodeURIComponent(`${APP}/x`)}`);
     const state = new URL(started.headers.get('location')!).searchParams.get('state');
-    const callback = await send(e, `/v1/oauth/acme/callback?state=${state}&error=access_denied`);
-    expect(callback.status).toBe(302);
-    expect(landing(callback).toString()).toBe(`${APP}/x?error=unauthorized`);
+    const answer = await sendCallback(e, started, `/v1/oauth/acme/callback?state=${state}&error=access_denied`);
+    expect(answer.status).toBe(302);
+    expect(landing(answer).toString()).toBe(`${APP}/x?error=unauthorized`);
   });
 
   it('answers upstream_unavailable through the redirect when the token endpoint is down', async () => {
@@ -155,7 +202,6 @@ describe('GET /v1/oauth/{provider}/callback', () => {
     const started = await send(e, `/v1/oauth/acme/start?redirect_to=${encodeURIComponent(APP)}`);
     const path = fake.authorize(started.headers.get('location')!, { sub: 'sub-down', email: uniqueEmail('d') });
     spy.mockImplementation(async () => new Response('down', { status: 503 }));
-    const callback = await send(e, path);
-    expect(landing(callback).searchParams.get('error')).toBe('upstream_unavailable');
+    expect(landing(await sendCallback(e, started, path)).searchParams.get('error')).toBe('upstream_unavailable');
   });
 });

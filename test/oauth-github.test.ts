@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { uniqueEmail } from './helpers';
-import { exchange, landing, oauthEnv, send, start } from './oauth-helpers';
+import { exchange, flowCookie, landing, oauthEnv, send, start } from './oauth-helpers';
 
 /** GitHub as the preset sees it: plain OAuth 2.0, identity from the REST API. */
 function mockGithub(emails: { email: string; primary: boolean; verified: boolean }[], id = 4242) {
@@ -30,7 +30,9 @@ describe('the github preset', () => {
   async function callback(code = 'gh-code') {
     const started = await start(e, 'github');
     const state = new URL(started.headers.get('location')!).searchParams.get('state');
-    return send(e, `/v1/oauth/github/callback?code=${code}&state=${state}`);
+    return send(e, `/v1/oauth/github/callback?code=${code}&state=${state}`, {
+      headers: { cookie: flowCookie(started) },
+    });
   }
 
   it('signs up with the primary verified address from /user/emails; GitHub tokens do not expire', async () => {

@@ -40,6 +40,17 @@ export function start(e: Env, provider: string, options: StartOptions = {}): Pro
   return send(e, `/v1/oauth/${provider}/start?${query}`, { token: options.token });
 }
 
+/** The `cookie` request header a browser sends back after `start` set `__Host-oauth_flow`. */
+export function flowCookie(started: Response): string {
+  const set = started.headers.getSetCookie().find((c) => c.startsWith('__Host-oauth_flow='));
+  if (!set) throw new Error('start set no flow cookie');
+  return set.split(';')[0]!;
+}
+
+/** The callback request the provider sends the browser to, with the browser's flow cookie. */
+export const sendCallback = (e: Env, started: Response, path: string, options: CallOptions = {}) =>
+  send(e, path, { ...options, headers: { cookie: flowCookie(started) } });
+
 /** Start, the provider's consent, and the callback; answers the callback's response. */
 export async function roundTrip(
   e: Env,
@@ -50,7 +61,7 @@ export async function roundTrip(
 ): Promise<Response> {
   const started = await start(e, provider, options);
   if (started.status !== 302) throw new Error(`start failed: ${started.status} ${await started.text()}`);
-  return send(e, fake.authorize(started.headers.get('location')!, user));
+  return sendCallback(e, started, fake.authorize(started.headers.get('location')!, user));
 }
 
 /** Where a callback sent the browser. */

@@ -11,6 +11,8 @@ export interface Principal {
   via: 'bearer' | 'cookie' | 'api_key';
   /** Authentication methods of the session (`pwd`, `otp`, …). */
   amr: string[];
+  /** When the access token was issued (ms); null for an API key. */
+  issuedAt: number | null;
 }
 
 export interface RequestContext {

@@ -36,7 +36,7 @@ export async function authenticateApiKey(
   }
   for (const [name, value] of Object.entries(rateLimitHeaders(verdict.value.rate))) rc.responseHeaders.set(name, value);
   return {
-    principal: { userId: row.userId, sessionId: null, scopes: row.scopes, via: 'api_key', amr: [] },
+    principal: { userId: row.userId, sessionId: null, scopes: row.scopes, via: 'api_key', amr: [], issuedAt: null },
     profile: verdict.value.profile,
   };
 }

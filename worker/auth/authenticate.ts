@@ -50,6 +50,7 @@ export async function authenticate(
       scopes: null,
       via: cookie ? 'cookie' : 'bearer',
       amr: claims.amr,
+      issuedAt: claims.iat * 1000,
     },
     profile: verdict.value.profile,
   };

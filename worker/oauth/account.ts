@@ -56,6 +56,19 @@ async function refreshLink(rc: RequestContext, id: string, userId: string, input
   await userActor(rc, userId).trackConnection(userId, input.provider, sealed.refreshTokenEnc ? sealed.expiresAt : null);
 }
 
+/** A link flow acts for the session that started it, which must not have ended since. */
+async function requireLiveSession(rc: RequestContext, flow: PendingFlow): Promise<string> {
+  const { userId, sessionId } = flow;
+  if (!userId || !sessionId) throw new ApiError('unauthorized');
+  // The callback has no other authentication, so the API limit is counted here once.
+  const verdict = await userActor(rc, userId).authorize(sessionId, rc.config.rateLimits.api);
+  if (!verdict.ok) {
+    if (verdict.error.type === 'rate_limited') throw new ApiError('rate_limited');
+    throw new ApiError('unauthorized', 'The session has ended.');
+  }
+  return userId;
+}
+
 async function existingUser(rc: RequestContext, userId: string): Promise<UserRow> {
   const user = await findUserById(rc.env.DB, userId);
   if (!user) throw new ApiError('unauthorized', 'The account no longer exists.');
@@ -66,8 +79,7 @@ export async function settleAccount(rc: RequestContext, input: Input): Promise<{
   const { flow, identity } = input;
   const linked = await findByIdentity(rc.env.DB, input.provider, identity.subject);
   if (flow.intent === 'link') {
-    const userId = flow.userId;
-    if (!userId) throw new ApiError('unauthorized');
+    const userId = await requireLiveSession(rc, flow);
     if (linked && linked.userId !== userId) throw takenElsewhere();
     if (linked) await refreshLink(rc, linked.id, userId, input);
     else await link(rc, userId, input, 'link');

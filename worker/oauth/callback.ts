@@ -1,7 +1,9 @@
 /**
  * The provider's callback, once its state has been taken: the code traded (with the PKCE
  * verifier) for tokens, the identity read, the account settled, and the browser sent back
- * with a one-time login code (and, in cookie mode, the session cookies).
+ * with a one-time login code (and, in cookie mode, the session cookies). A `link` flow's user
+ * is already signed in: it gets `linked=PROVIDER` and no code, which would open a new session
+ * for whoever finished the flow.
  */
 import { toProfile, type UserRow } from '../../core/db/users';
 import { signAccessToken } from '../../core/jwt';
@@ -68,5 +70,6 @@ export async function completeCallback(
   }
   const identity = await readIdentity(provider, tokens.value, flow.nonce);
   const { user } = await settleAccount(rc, { flow, provider: provider.name, identity, tokens: tokens.value });
+  if (flow.intent === 'link') return redirect(withParams(back, { linked: provider.name }));
   return signIn(rc, flow, user, provider.name, back);
 }

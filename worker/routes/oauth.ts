@@ -10,12 +10,17 @@ import { tokensResponse } from '../auth/issue';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
 import { completeCallback } from '../oauth/callback';
+import { clearedFlowCookie, newFlowBinding, presentsFlowCookie } from '../oauth/flow-cookie';
 import { providerFor } from '../oauth/provider';
 import { allowedRedirect, redirect, withParams } from '../oauth/redirect';
 import { route } from '../route';
 
 const LOGIN_CODE = /^([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}$/;
 const BAD_CODE = 'The login code is invalid, used or expired.';
+const UNKNOWN_FLOW = 'The sign-in attempt is unknown, used or expired: start again.';
+const OTHER_BROWSER = 'The sign-in attempt was started in another browser: start again.';
+/** How recent the access token that starts a link flow must be. */
+const LINK_REAUTH_MS = 10 * 60_000;
 
 export const oauthRoutes = [
   route({
@@ -27,8 +32,12 @@ export const oauthRoutes = [
     ipLimit: 'auth',
     query: StartQuery,
     responses: {
-      302: { description: 'To the provider, with `state`, `nonce` (OIDC) and a PKCE S256 challenge.' },
+      302: {
+        description:
+          'To the provider, with `state`, `nonce` (OIDC) and a PKCE S256 challenge; sets the `__Host-oauth_flow` cookie that binds the flow to this browser.',
+      },
       401: { description: '`intent=link` without a signed-in session.' },
+      403: { description: '`intent=link` with an API key, or with an access token issued more than 10 minutes ago.' },
       404: { description: 'No such provider is configured.' },
     },
     async handle({ request, rc, params, query }) {
@@ -39,15 +48,20 @@ export const oauthRoutes = [
         });
       }
       let userId: string | null = null;
+      let sessionId: string | null = null;
       if (query.intent === 'link') {
         const { principal } = await authenticate(request, rc);
         if (principal.via === 'api_key')
           throw new ApiError('forbidden', 'Linking a provider needs a signed-in session.');
         rc.principal = principal;
+        if (principal.issuedAt === null || Date.now() - principal.issuedAt > LINK_REAUTH_MS)
+          throw new ApiError('forbidden', 'Sign in again to link an account.');
         userId = principal.userId;
+        sessionId = principal.sessionId;
       }
       const provider = await providerFor(rc, name);
       const secrets = await newAuthorizationSecrets();
+      const binding = await newFlowBinding();
       const callbackUrl = `${new URL(request.url).origin}/v1/oauth/${name}/callback`;
       await rc.env.OAUTH_STATE.getByName(secrets.state).begin({
         provider: name,
@@ -58,6 +72,8 @@ export const oauthRoutes = [
         intent: query.intent,
         mode: query.mode,
         userId,
+        sessionId,
+        browserHash: binding.hash,
       });
       const target: Record<string, string> = {
         response_type: 'code',
@@ -69,7 +85,10 @@ export const oauthRoutes = [
         code_challenge_method: 'S256',
       };
       if (provider.identity === 'id_token') target.nonce = secrets.nonce;
-      return redirect(withParams(provider.authorizationEndpoint, target));
+      return redirect(
+        withParams(provider.authorizationEndpoint, target),
+        new Headers({ 'set-cookie': binding.cookie }),
+      );
     },
   }),
   route({
@@ -83,23 +102,34 @@ export const oauthRoutes = [
     responses: {
       302: {
         description:
-          'To `redirect_to` with `login_code` (and the session cookies in cookie mode), or with `error=CODE` when the flow fails.',
+          'To `redirect_to` with `login_code` (and the session cookies in cookie mode); for `intent=link`, with `linked=PROVIDER` and no code; with `error=CODE` when the flow fails.',
       },
-      400: { description: 'Unknown, used or expired state: there is nowhere safe to send the browser.' },
+      400: {
+        description:
+          'Unknown, used or expired state, or no (or a wrong) `__Host-oauth_flow` cookie: there is nowhere safe to send the browser.',
+      },
     },
-    async handle({ rc, params, query }) {
+    async handle({ request, rc, params, query }) {
       const { provider } = validate(ProviderParams, params);
+      // Every answer removes the browser's flow cookie: a flow is tried once.
+      const clear = { 'set-cookie': clearedFlowCookie() };
       const taken = query.state ? await rc.env.OAUTH_STATE.getByName(query.state).take() : null;
       const flow = taken?.ok && taken.value.provider === provider ? taken.value : null;
-      if (!flow) throw new ApiError('invalid_request', 'The sign-in attempt is unknown, used or expired: start again.');
+      if (!flow) throw new ApiError('invalid_request', UNKNOWN_FLOW, { headers: clear });
+      // A flow started in another browser: its redirect_to is the starter's choice, so no redirect.
+      if (!(await presentsFlowCookie(request, flow.browserHash)))
+        throw new ApiError('invalid_request', OTHER_BROWSER, { headers: clear });
       const back = allowedRedirect(rc, flow.redirectTo);
-      if (!back) throw new ApiError('invalid_request', 'The redirect target is no longer allowed.');
+      if (!back) throw new ApiError('invalid_request', 'The redirect target is no longer allowed.', { headers: clear });
+      let response: Response;
       try {
-        return await completeCallback(rc, flow, query, back);
+        response = await completeCallback(rc, flow, query, back);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        return redirect(withParams(back, { error: error.code }));
+        response = redirect(withParams(back, { error: error.code }));
       }
+      response.headers.append('set-cookie', clear['set-cookie']);
+      return response;
     },
   }),
   route({
