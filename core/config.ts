@@ -10,6 +10,7 @@ const DEFAULT_RATE_LIMITS = {
   api: { limit: 600, window_s: 60 },
   ws: { limit: 50, window_s: 1 },
   lockout: { limit: 5, window_s: 30 * 60 },
+  connect: { limit: 30, window_s: 60 },
 } as const;
 
 /** Values that are placeholders, not secrets. */
@@ -87,6 +88,7 @@ const RateLimits = v.strictObject({
   api: v.optional(Bucket, DEFAULT_RATE_LIMITS.api),
   ws: v.optional(Bucket, DEFAULT_RATE_LIMITS.ws),
   lockout: v.optional(Bucket, DEFAULT_RATE_LIMITS.lockout),
+  connect: v.optional(Bucket, DEFAULT_RATE_LIMITS.connect),
 });
 
 const OAuthProvider = v.strictObject({

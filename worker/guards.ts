@@ -6,9 +6,9 @@ import { authenticate } from './auth/authenticate';
 import type { RequestContext } from './context';
 import { ApiError } from './errors';
 import { bearerToken } from './http/bearer';
-import type { AnyRoute } from './route';
+import type { AnyRoute, IpBucket } from './route';
 
-export async function enforceIpLimit(rc: RequestContext, bucket: 'auth' | 'refresh'): Promise<void> {
+export async function enforceIpLimit(rc: RequestContext, bucket: IpBucket): Promise<void> {
   const limiter = rc.env.LIMITER.getByName(rc.ip);
   const decision = await limiter.hit(bucket, rc.config.rateLimits[bucket]);
   const headers = rateLimitHeaders(decision);

@@ -6,6 +6,9 @@ import type * as v from 'valibot';
 import type { RateLimitBucket } from '../core/config';
 import type { RequestContext } from './context';
 
+/** The per-IP buckets: sign-in routes, token refresh, WebSocket upgrades. */
+export type IpBucket = Extract<RateLimitBucket, 'auth' | 'refresh' | 'connect'>;
+
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Who may call a route: anyone, a signed-in user (optionally an API key with a scope), or the operator. */
@@ -43,7 +46,7 @@ export interface Route<
    */
   scope?: 'read' | 'write' | 'account';
   /** Per-IP limit for unauthenticated routes (authenticated ones share the per-user `api` bucket). */
-  ipLimit?: Extract<RateLimitBucket, 'auth' | 'refresh'>;
+  ipLimit?: IpBucket;
   body?: B;
   /** An absent body (no bytes at all) reads as `{}`: for clients that cannot send one. */
   bodyOptional?: boolean;

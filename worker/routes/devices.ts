@@ -147,6 +147,7 @@ export const deviceRoutes = [
     summary: 'Open the device’s WebSocket (the handshake’s signature authenticates it)',
     tag: 'Devices',
     access: 'public',
+    ipLimit: 'connect',
     responses: {
       101: { description: 'Switching protocols; the hello / challenge / auth / ready handshake follows.' },
       400: { description: 'Not a WebSocket upgrade.' },
