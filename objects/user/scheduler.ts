@@ -1,7 +1,8 @@
 /**
  * The one owner of the user actor's alarm. Each job keeps its due time in SQLite and the alarm
  * is set to the earliest, so API-key usage flushes and provider token refreshes share it.
- * Jobs are idempotent (alarms are at-least-once); a job that throws is retried later.
+ * Jobs are idempotent (alarms are at-least-once); a job that throws, or whose isolate dies
+ * while it runs, is retried later: its due time is pushed back before it starts, never deleted.
  */
 import { describeError, log } from '../../core/log';
 
@@ -18,6 +19,10 @@ export type JobHandler = (now: number) => Promise<number | null>;
 const RETRY_MS = 30_000;
 
 export class Scheduler {
+  /** Due times asked for while a job runs, kept beside the job's own answer. */
+  private readonly asked = new Map<JobName, number>();
+  private readonly running = new Set<JobName>();
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
@@ -25,6 +30,7 @@ export class Scheduler {
 
   /** Makes `job` due at `at` or earlier (an earlier due time stays). */
   async atLatest(job: JobName, at: number): Promise<void> {
+    this.remember(job, at);
     this.sql.exec(
       `INSERT INTO scheduled_jobs (job, due_at) VALUES (?, ?)
        ON CONFLICT(job) DO UPDATE SET due_at = MIN(due_at, excluded.due_at)`,
@@ -36,6 +42,12 @@ export class Scheduler {
 
   /** Makes `job` due exactly at `at`, or never with null. */
   async set(job: JobName, at: number | null): Promise<void> {
+    if (at !== null) this.remember(job, at);
+    this.write(job, at);
+    await this.arm();
+  }
+
+  private write(job: JobName, at: number | null): void {
     if (at === null) this.sql.exec('DELETE FROM scheduled_jobs WHERE job = ?', job);
     else
       this.sql.exec(
@@ -43,7 +55,6 @@ export class Scheduler {
         job,
         at,
       );
-    await this.arm();
   }
 
   /** The alarm handler: runs every due job once, then sets the alarm for what remains. */
@@ -59,19 +70,33 @@ export class Scheduler {
       )
       .toArray();
     const now = clock;
+    // Pushed back first, so a job cut short (an exception, an isolate that dies) runs again.
+    const retryAt = now + RETRY_MS;
+    for (const { job } of due) this.sql.exec('UPDATE scheduled_jobs SET due_at = ? WHERE job = ?', retryAt, job);
+    await this.arm();
     for (const { job } of due) {
-      // Removed first: work scheduled while the job runs (a new key use) is kept beside its answer.
-      this.sql.exec('DELETE FROM scheduled_jobs WHERE job = ?', job);
+      this.running.add(job);
       let next: number | null;
       try {
         next = await handlers[job](now);
       } catch (error) {
         log('error', 'scheduled job failed', { job, ...describeError(error) });
-        next = now + RETRY_MS;
+        next = retryAt;
+      } finally {
+        this.running.delete(job);
       }
-      if (next !== null) await this.atLatest(job, next);
+      // Work scheduled while the job ran (a new key use) is kept beside its answer.
+      const asked = this.asked.get(job);
+      this.asked.delete(job);
+      const at = next === null ? (asked ?? null) : Math.min(next, asked ?? next);
+      this.write(job, at);
     }
     await this.arm();
+  }
+
+  private remember(job: JobName, at: number): void {
+    if (!this.running.has(job)) return;
+    this.asked.set(job, Math.min(at, this.asked.get(job) ?? at));
   }
 
   private earliest(): number | null {
