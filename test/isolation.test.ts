@@ -29,10 +29,13 @@ describe('user isolation', () => {
   });
 
   it('keeps a user’s audit log to themselves', async () => {
-    const log = (await (await call('/v1/me/audit', { token: bob.access_token })).json()) as {
-      events: { type: string }[];
-    };
-    expect(log.events.some((e) => e.type === 'profile_updated')).toBe(false);
+    await call('/v1/me', { method: 'PATCH', token: alice.access_token, body: { name: 'Alice 3' } });
+    const types = async (token: string) =>
+      ((await (await call('/v1/me/audit', { token })).json()) as { events: { type: string }[] }).events.map(
+        (e) => e.type,
+      );
+    expect(await types(alice.access_token)).toContain('profile_updated');
+    expect(await types(bob.access_token)).not.toContain('profile_updated');
   });
 
   it('exports only the caller’s data', async () => {
