@@ -149,14 +149,28 @@ describe('relay between the devices of one user', () => {
       };
       const ready = await frames.next();
       expect(ready.type).toBe('ready');
+      // Either the event was already in the log when ready was sent (head covers it), or it is relayed next.
       if (ready.head < ack.seq) expect(await frames.next()).toMatchObject({ type: 'event', id: body.id });
+      else {
+        const replay = await frames.ask({ type: 'replay', after: ack.seq - 1, limit: 1 });
+        expect(replay.events[0]).toMatchObject({ seq: ack.seq, id: body.id });
+      }
       frames.ws.close(1000);
     }
   });
 
   it('never relays to another user’s device', async () => {
+    const { frames: mine } = await connect(await registerTestDevice(user.access_token));
+    const response = await call('/v1/events', {
+      method: 'POST',
+      token: user.access_token,
+      body: { id: 'not-for-strangers', stream: 'private', payload: 'secret' },
+    });
+    expect(response.status).toBe(201);
+    // The user's own device hears it, so the relay did run; the other user's device does not.
+    expect(await mine.next()).toMatchObject({ type: 'event', id: 'not-for-strangers' });
     expect(await stranger.quietFor(200)).toBe(true);
-    // Everything above was appended by this user's devices: the other user's log stays empty.
+    mine.ws.close(1000);
     const theirs = (await (await call('/v1/events', { token: other.access_token })).json()) as { events: [] };
     expect(theirs.events).toEqual([]);
   });
