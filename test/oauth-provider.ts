@@ -40,6 +40,8 @@ export class FakeProvider {
   readonly requests: string[] = [];
   /** What the token endpoint answers to a refresh: tokens, a 503, or invalid_grant. */
   refresh: 'ok' | 'unavailable' | 'invalid_grant' = 'ok';
+  /** Runs while a refresh request is out, before the answer: what happens meanwhile elsewhere. */
+  duringRefresh: (() => Promise<void>) | null = null;
   expiresIn = 3600;
   tweak: IdTokenTweak = {};
   private counter = 0;
@@ -114,6 +116,7 @@ export class FakeProvider {
       return Response.json({ error: 'invalid_client' }, { status: 401 });
     }
     if (form.get('grant_type') === 'refresh_token') {
+      await this.duringRefresh?.();
       if (this.refresh === 'unavailable') return new Response('down', { status: 503 });
       if (this.refresh === 'invalid_grant' || !this.issued.includes(form.get('refresh_token') ?? '')) {
         return Response.json({ error: 'invalid_grant' }, { status: 400 });

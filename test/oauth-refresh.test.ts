@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BREAKER_OPEN_MS } from '../core/oauth/breaker';
+import type { UserObject } from '../objects/user';
 import { REFRESH_LEAD_MS } from '../objects/user/oauth-refresh';
 import { call, uniqueEmail } from './helpers';
 import { oauthEnv, signInWith } from './oauth-helpers';
@@ -27,7 +28,10 @@ describe('provider token refresh (user actor alarm)', () => {
     ]);
     e = oauthEnv({ acme: acme.config(), refusing: refusing.config(), down: down.config() });
   });
-  afterEach(() => vi.restoreAllMocks());
+  afterEach(() => {
+    vi.restoreAllMocks();
+    acme.duringRefresh = null;
+  });
 
   /** A user signed in through `provider`, with a token that has an hour left. */
   async function connectedUser(fake: FakeProvider, provider: string): Promise<string> {
@@ -143,6 +147,49 @@ describe('provider token refresh (user actor alarm)', () => {
     expect((await row(otherId, 'down'))?.status).toBe('ok');
     expect(await alarmOf(otherId)).toBeGreaterThanOrEqual(startedAt + BREAKER_OPEN_MS - 60_000);
     expect((await audits(otherId)).results).toEqual([]);
+  });
+
+  /** While the provider answers a refresh, `change` runs inside the user's actor (as an RPC would). */
+  async function duringRefresh(userId: string, change: (instance: UserObject) => Promise<void>): Promise<void> {
+    const instance = await runInDurableObject(env.USER.getByName(userId), (i: UserObject) => i);
+    acme.duringRefresh = () => change(instance);
+  }
+  const tracked = (userId: string) =>
+    runInDurableObject(env.USER.getByName(userId), (_instance, ctx) =>
+      ctx.storage.sql.exec<{ due_at: number }>("SELECT due_at FROM oauth_refresh WHERE provider = 'acme'").toArray(),
+    );
+
+  it('does not overwrite a connection relinked while the refresh was out', async () => {
+    mockProviders(acme);
+    const userId = await connectedUser(acme, 'acme');
+    await makeDue(userId, 'acme');
+    const relinkedUntil = Date.now() + 7200_000;
+    await duringRefresh(userId, async (instance) => {
+      await env.DB.prepare(
+        "UPDATE oauth_accounts SET access_token_enc = 'v1.relinked', refresh_token_enc = 'v1.relinked-r', expires_at = ?, status = 'ok' WHERE user_id = ?",
+      )
+        .bind(relinkedUntil, userId)
+        .run();
+      await instance.trackConnection(userId, 'acme', relinkedUntil);
+    });
+    await runDurableObjectAlarm(env.USER.getByName(userId));
+    const after = (await row(userId, 'acme'))!;
+    expect(after).toMatchObject({ access_token_enc: 'v1.relinked', expires_at: relinkedUntil, status: 'ok' });
+    expect(await tracked(userId)).toEqual([{ due_at: relinkedUntil - REFRESH_LEAD_MS }]);
+  });
+
+  it('does not write or re-track a connection unlinked while the refresh was out', async () => {
+    mockProviders(acme);
+    const userId = await connectedUser(acme, 'acme');
+    await makeDue(userId, 'acme');
+    await duringRefresh(userId, async (instance) => {
+      await env.DB.prepare("DELETE FROM oauth_accounts WHERE user_id = ? AND provider = 'acme'").bind(userId).run();
+      await instance.forgetConnection('acme');
+    });
+    await runDurableObjectAlarm(env.USER.getByName(userId));
+    expect(await row(userId, 'acme')).toBeNull();
+    expect(await tracked(userId)).toEqual([]);
+    expect(await alarmOf(userId)).toBeNull();
   });
 
   it('shares the one alarm with the API-key usage flush', async () => {

@@ -54,8 +54,26 @@ export async function storeTokens(
     .where(eq(oauthAccounts.id, id));
 }
 
-export async function setStatus(db: D1Database, id: string, status: ConnectionStatus): Promise<void> {
-  await database(db).update(oauthAccounts).set({ status }).where(eq(oauthAccounts.id, id));
+/** The connection as a refresh read it: its row and the sealed refresh token it held then. */
+export interface RefreshedRow {
+  id: string;
+  refreshTokenEnc: string;
+}
+
+const unchanged = (row: RefreshedRow) =>
+  and(eq(oauthAccounts.id, row.id), eq(oauthAccounts.refreshTokenEnc, row.refreshTokenEnc));
+
+/**
+ * A refresh's write: applied only while the connection still holds the refresh token the
+ * refresh used, so a relink or unlink meanwhile is never overwritten. False when skipped.
+ */
+export async function updateIfUnchanged(
+  db: D1Database,
+  row: RefreshedRow,
+  changes: Partial<SealedTokens> & { status: ConnectionStatus; lastRefreshedAt?: number },
+): Promise<boolean> {
+  const result = await database(db).update(oauthAccounts).set(changes).where(unchanged(row));
+  return result.meta.changes === 1;
 }
 
 /**

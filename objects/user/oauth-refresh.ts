@@ -4,11 +4,18 @@
  * attempts (a timeout each, 2 retries with backoff); the provider's circuit breaker can skip it.
  * A provider that refuses the refresh token, or REFRESH_MAX_FAILURES failed runs in a row,
  * turn the connection `reauth_required`, recorded in the audit log. Re-running is harmless: a
- * connection whose token is no longer near expiry is only rescheduled.
+ * connection whose token is no longer near expiry is only rescheduled. Every write after the
+ * provider call is conditional on the sealed refresh token the run read: a relink or unlink
+ * while the call was out (the input gate is open) stands, and is neither overwritten nor re-tracked.
  */
 import type { Config } from '../../core/config';
 import { recordAudit } from '../../core/db/audit';
-import { findConnection, type OAuthAccountRow, setStatus, storeTokens } from '../../core/db/oauth-accounts';
+import {
+  findConnection,
+  type OAuthAccountRow,
+  type RefreshedRow,
+  updateIfUnchanged,
+} from '../../core/db/oauth-accounts';
 import { log } from '../../core/log';
 import { isOpen } from '../../core/oauth/breaker';
 import { resolveProvider } from '../../core/oauth/provider';
@@ -94,12 +101,14 @@ export class OAuthRefresher {
     const breaker = this.breakers.state(provider);
     if (isOpen(breaker, now)) return this.reschedule(provider, breaker.openUntil, tracked.failures);
     const refreshToken = await openRefreshToken(config.dataEncryptionKey, userId, provider, account.refreshTokenEnc);
-    if (!refreshToken) return this.requireReauth(account, 'undecryptable');
-    await setStatus(this.db, account.id, 'refreshing');
+    const read: RefreshedRow = { id: account.id, refreshTokenEnc: account.refreshTokenEnc };
+    if (!refreshToken) return this.requireReauth(account, read, 'undecryptable');
+    if (!(await updateIfUnchanged(this.db, read, { status: 'refreshing' }))) return;
     const resolved = await resolveProvider(provider, settings);
     const result = resolved.ok
       ? await withRetries(() => refreshAccessToken(resolved.value, refreshToken))
       : ({ ok: false, error: { type: 'unavailable' } } as const);
+    if (!(await this.unchanged(read, userId, provider))) return;
     if (result.ok) {
       this.breakers.succeeded(provider);
       const sealed = await sealTokens(
@@ -109,23 +118,30 @@ export class OAuthRefresher {
         result.value,
         account.refreshTokenEnc,
       );
-      await storeTokens(this.db, account.id, sealed);
-      return this.track(userId, provider, sealed.expiresAt);
+      const stored = await updateIfUnchanged(this.db, read, { ...sealed, status: 'ok', lastRefreshedAt: Date.now() });
+      if (stored) this.track(userId, provider, sealed.expiresAt);
+      return;
     }
     if (result.error.type === 'rejected') {
       this.breakers.succeeded(provider);
-      return this.requireReauth(account, 'rejected');
+      return this.requireReauth(account, read, 'rejected');
     }
     this.breakers.failed(provider, now);
     const failures = tracked.failures + 1;
     log('warn', 'provider token refresh failed', { provider, user_id: userId, failures });
-    if (failures >= REFRESH_MAX_FAILURES) return this.requireReauth(account, 'unavailable');
-    await setStatus(this.db, account.id, 'ok');
+    if (failures >= REFRESH_MAX_FAILURES) return this.requireReauth(account, read, 'unavailable');
+    if (!(await updateIfUnchanged(this.db, read, { status: 'ok' }))) return;
     this.reschedule(provider, now + FAILURE_BACKOFF_MS * 2 ** (failures - 1), failures);
   }
 
-  private async requireReauth(account: OAuthAccountRow, reason: string): Promise<void> {
-    await setStatus(this.db, account.id, 'reauth_required');
+  /** Whether the connection still holds the refresh token this run used (a fresh D1 read). */
+  private async unchanged(read: RefreshedRow, userId: string, provider: string): Promise<boolean> {
+    const current = await findConnection(this.db, userId, provider);
+    return current?.id === read.id && current.refreshTokenEnc === read.refreshTokenEnc;
+  }
+
+  private async requireReauth(account: OAuthAccountRow, read: RefreshedRow, reason: string): Promise<void> {
+    if (!(await updateIfUnchanged(this.db, read, { status: 'reauth_required' }))) return;
     await recordAudit(this.db, {
       userId: account.userId,
       type: 'oauth_reauth_required',
