@@ -105,6 +105,7 @@ export class UserObject extends DurableObject<Env> {
     sessionId: string | null,
     limit: Window,
   ): Result<{ rate: Decision; profile: Profile | null; amr: string[] }, AuthorizeFailure> {
+    if (this.erased()) return err({ type: 'unauthorized' });
     if (sessionId !== null && !this.sessions.touch(sessionId)) return err({ type: 'unauthorized' });
     const rate = hitCounter(this.ctx.storage.sql, 'api', limit, Date.now());
     if (!rate.allowed) return err({ type: 'rate_limited', rate });
@@ -133,6 +134,12 @@ export class UserObject extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.open();
+    // A sign-in that raced the deletion must not leave a working session behind.
+    this.ctx.storage.kv.put('erased', true);
+  }
+
+  private erased(): boolean {
+    return this.ctx.storage.kv.get('erased') === true;
   }
 
   // The second factor of a sign-in, and API keys (DESIGN.md §4).

@@ -177,6 +177,12 @@ describe('DELETE /v1/me', () => {
       profile: state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM profile').one().n,
     }));
     expect(leftovers).toEqual({ sessions: 0, profile: 0 });
+    // A sign-in that raced the deletion and opened a session afterwards gets nothing from it.
+    const raced = await env.USER.getByName(first.user.id).loginSucceeded(first.user, { ip: null, userAgent: null }, [
+      'pwd',
+    ]);
+    const verdict = await env.USER.getByName(first.user.id).authorize(raced.sessionId, { limit: 10, window_s: 60 });
+    expect(verdict.ok).toBe(false);
     await expectError(await call('/v1/me', { token: other.access_token }), 401, 'unauthorized');
     await expectError(
       await call('/v1/auth/refresh', { method: 'POST', body: { refresh_token: other.refresh_token } }),

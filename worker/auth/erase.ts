@@ -7,12 +7,15 @@ import { log } from '../../core/log';
 import type { RequestContext } from '../context';
 import { userActor } from './actor';
 
+/**
+ * Sockets first, then D1 (so no device can connect again and no token prefix routes), then
+ * the user's actor last, so nothing a socket or request appended meanwhile survives it.
+ */
 export async function eraseUser(rc: RequestContext, userId: string): Promise<void> {
-  // The actor first: from here on no token of the user is honoured.
-  await userActor(rc, userId).erase();
   const owned = await database(rc.env.DB).select({ id: devices.id }).from(devices).where(eq(devices.userId, userId));
   await Promise.all(owned.map(({ id }) => rc.env.DEVICE.getByName(id).disconnect('account deleted')));
   // Every other table references users with ON DELETE CASCADE.
   await deleteUser(rc.env.DB, userId);
+  await userActor(rc, userId).erase();
   log('info', 'account deleted', { user_id: userId, request_id: rc.requestId, devices: owned.length });
 }
