@@ -3,9 +3,10 @@
  * (256 random bits) and keeps only its SHA-256 in the flow; the callback must present the
  * cookie, so a `state` planted in someone else's browser (login or link CSRF) is refused.
  */
-import { parse, serialize } from 'cookie';
+import { serialize } from 'cookie';
 import { fromBase64url, randomId, sha256 } from '../../core/encoding';
 import { OAUTH_STATE_TTL_MS } from '../../objects/oauth-state';
+import { readCookie } from '../auth/cookies';
 
 export const FLOW_COOKIE = '__Host-oauth_flow';
 
@@ -23,12 +24,12 @@ export async function newFlowBinding(): Promise<{ cookie: string; hash: string }
 /** The Set-Cookie header that removes the binding, sent with every callback answer. */
 export const clearedFlowCookie = (): string => serialize(FLOW_COOKIE, '', { ...base, maxAge: 0 });
 
-/** True when the request carries the cookie whose digest the flow kept (compared in constant time). */
-export async function presentsFlowCookie(request: Request, hash: string): Promise<boolean> {
-  const header = request.headers.get('cookie');
-  const value = header ? parse(header)[FLOW_COOKIE] : undefined;
+/** The binding the browser sent back, if any. */
+export const flowCookieOf = (request: Request): string | null => readCookie(request, FLOW_COOKIE);
+
+/** True when `value` is the cookie whose digest the flow kept (digests compared in constant time). */
+export async function matchesFlow(value: string, hash: string): Promise<boolean> {
   const expected = fromBase64url(hash);
-  if (!value || !expected) return false;
   const actual = fromBase64url(await sha256(value));
-  return !!actual && actual.length === expected.length && crypto.subtle.timingSafeEqual(actual, expected);
+  return !!expected && !!actual && actual.length === expected.length && crypto.subtle.timingSafeEqual(actual, expected);
 }

@@ -10,7 +10,7 @@ import { tokensResponse } from '../auth/issue';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
 import { completeCallback } from '../oauth/callback';
-import { clearedFlowCookie, newFlowBinding, presentsFlowCookie } from '../oauth/flow-cookie';
+import { clearedFlowCookie, flowCookieOf, matchesFlow, newFlowBinding } from '../oauth/flow-cookie';
 import { providerFor } from '../oauth/provider';
 import { allowedRedirect, redirect, withParams } from '../oauth/redirect';
 import { route } from '../route';
@@ -18,7 +18,7 @@ import { route } from '../route';
 const LOGIN_CODE = /^([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}$/;
 const BAD_CODE = 'The login code is invalid, used or expired.';
 const UNKNOWN_FLOW = 'The sign-in attempt is unknown, used or expired: start again.';
-const OTHER_BROWSER = 'The sign-in attempt was started in another browser: start again.';
+const OTHER_BROWSER = 'The sign-in attempt was not started in this browser: start it here.';
 /** How recent the access token that starts a link flow must be. */
 const LINK_REAUTH_MS = 10 * 60_000;
 
@@ -113,11 +113,14 @@ export const oauthRoutes = [
       const { provider } = validate(ProviderParams, params);
       // Every answer removes the browser's flow cookie: a flow is tried once.
       const clear = { 'set-cookie': clearedFlowCookie() };
+      // Without the cookie this browser did not start a flow (login or link CSRF); the state is left alone.
+      const binding = flowCookieOf(request);
+      if (!binding) throw new ApiError('invalid_request', OTHER_BROWSER);
       const taken = query.state ? await rc.env.OAUTH_STATE.getByName(query.state).take() : null;
       const flow = taken?.ok && taken.value.provider === provider ? taken.value : null;
       if (!flow) throw new ApiError('invalid_request', UNKNOWN_FLOW, { headers: clear });
-      // A flow started in another browser: its redirect_to is the starter's choice, so no redirect.
-      if (!(await presentsFlowCookie(request, flow.browserHash)))
+      // Another browser's flow: its redirect_to is the starter's choice, so no redirect there.
+      if (!(await matchesFlow(binding, flow.browserHash)))
         throw new ApiError('invalid_request', OTHER_BROWSER, { headers: clear });
       const back = allowedRedirect(rc, flow.redirectTo);
       if (!back) throw new ApiError('invalid_request', 'The redirect target is no longer allowed.', { headers: clear });
