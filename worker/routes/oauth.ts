@@ -111,7 +111,7 @@ export const oauthRoutes = [
     },
     async handle({ request, rc, params, query }) {
       const { provider } = validate(ProviderParams, params);
-      // Every answer removes the browser's flow cookie: a flow is tried once.
+      // Every answer to a browser that holds a flow cookie removes it: a flow is tried once.
       const clear = { 'set-cookie': clearedFlowCookie() };
       // Without the cookie this browser did not start a flow (login or link CSRF); the state is left alone.
       const binding = flowCookieOf(request);
