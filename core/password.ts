@@ -66,7 +66,8 @@ export function needsRehash(phc: string): boolean {
  * A hash of a random password nobody kept, made with today's parameters. Embedded rather
  * than computed on first use, so the first unknown email of an isolate costs one hash too.
  */
-export const DECOY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$f+ws0ZXqcLxVvdZukpBmFA$wp8lVzflnWrBthOuEcQiM2BNt62ibxiudFQt+hJQNFU';
+export const DECOY_HASH =
+  '$argon2id$v=19$m=19456,t=2,p=1$f+ws0ZXqcLxVvdZukpBmFA$wp8lVzflnWrBthOuEcQiM2BNt62ibxiudFQt+hJQNFU';
 
 /**
  * Spends the same work as a real verification, for an email that has no account, so the

@@ -8,8 +8,12 @@ export const Signup = v.strictObject({ email: Email, password: PasswordInput, na
 export const Login = v.strictObject({ email: Email, password: PasswordInput });
 /** In cookie mode the refresh token may come from its cookie instead. */
 export const Refresh = v.strictObject({ refresh_token: v.optional(v.pipe(v.string(), v.maxLength(512))) });
-export const ChangePassword = v.strictObject({ current_password: PasswordInput, new_password: PasswordInput });
-export const DeleteAccount = v.strictObject({ password: PasswordInput });
+/** `current_password` may be left out only by an account that has none (signed up through OAuth). */
+export const ChangePassword = v.strictObject({
+  current_password: v.optional(PasswordInput),
+  new_password: PasswordInput,
+});
+export const DeleteAccount = v.strictObject({ password: v.optional(PasswordInput) });
 export const UpdateProfile = v.strictObject({ name: v.nullable(DisplayName) });
 export const SessionParams = v.strictObject({ id: Id });
 export const AuditQuery = v.strictObject({

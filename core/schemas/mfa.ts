@@ -12,7 +12,7 @@ export const TotpCode = v.pipe(v.string(), v.trim(), v.regex(/^\d{6}$/, 'must be
 
 export const MfaLogin = v.strictObject({ mfa_token: v.pipe(v.string(), v.maxLength(256)), code: Code });
 export const ConfirmTotp = v.strictObject({ code: TotpCode });
-export const DisableTotp = v.strictObject({ password: PasswordInput, code: Code });
+export const DisableTotp = v.strictObject({ password: v.optional(PasswordInput), code: Code });
 export const RegenerateBackupCodes = v.strictObject({ code: TotpCode });
 
 export const EnrolmentOut = v.object({ secret: v.string(), otpauth_uri: v.string(), qr_svg: v.string() });
