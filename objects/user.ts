@@ -11,6 +11,7 @@ import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
 import { hitCounter } from './shared/counters';
+import { migrate } from './shared/migrate';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
 import { LoginCodes } from './user/login-codes';
@@ -21,7 +22,7 @@ import { Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
 import { relayEvent } from './user/relay';
 import { Scheduler } from './user/scheduler';
-import { USER_DDL } from './user/schema';
+import { USER_MIGRATIONS } from './user/schema';
 import {
   type ClientInfo,
   type IssuedSession,
@@ -55,7 +56,7 @@ export class UserObject extends DurableObject<Env> {
 
   private open(): void {
     const sql = this.ctx.storage.sql;
-    for (const statement of USER_DDL) sql.exec(statement);
+    migrate(this.ctx.storage, USER_MIGRATIONS);
     this.sessions = new SessionStore(sql, this.ctx.storage);
     this.guard = new LoginGuard(sql);
     this.factorGuard = new LoginGuard(sql, 'factor_guard');

@@ -1,5 +1,9 @@
-/** The user actor's own SQLite tables. */
+/**
+ * The user actor's own SQLite tables, as versioned steps (objects/shared/migrate.ts). Never
+ * edit a step that has shipped: append a new one (ALTER TABLE …) instead.
+ */
 import { COUNTERS_DDL } from '../shared/counters';
+import type { MigrationStep } from '../shared/migrate';
 import { KEY_USAGE_DDL } from './key-usage';
 import { LOGIN_CODES_DDL } from './login-codes';
 import { MFA_DDL } from './mfa-challenges';
@@ -7,7 +11,7 @@ import { OAUTH_BREAKER_DDL } from './oauth-breaker';
 import { OAUTH_REFRESH_DDL } from './oauth-refresh';
 import { SCHEDULER_DDL } from './scheduler';
 
-export const USER_DDL = [
+const V1: MigrationStep = [
   `CREATE TABLE IF NOT EXISTS profile (
      singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
      data TEXT NOT NULL
@@ -67,7 +71,11 @@ export const USER_DDL = [
      online INTEGER NOT NULL,
      stamp INTEGER NOT NULL
    )`,
+  // OAuth login codes, token refresh tracking and breakers, and the shared alarm's job table.
+  SCHEDULER_DDL,
+  LOGIN_CODES_DDL,
+  OAUTH_REFRESH_DDL,
+  OAUTH_BREAKER_DDL,
 ];
 
-// OAuth login codes, token refresh tracking and breakers, and the shared alarm's job table.
-USER_DDL.push(SCHEDULER_DDL, LOGIN_CODES_DDL, OAUTH_REFRESH_DDL, OAUTH_BREAKER_DDL);
+export const USER_MIGRATIONS: readonly MigrationStep[] = [V1];
