@@ -1,19 +1,16 @@
 /** Checks that run before a route's handler: per-IP limits and access. */
 
 import { sha256 } from '../core/encoding';
-import { rateLimitHeaders } from '../core/rate-limit';
 import { authenticate } from './auth/authenticate';
 import type { RequestContext } from './context';
 import { ApiError } from './errors';
 import { bearerToken } from './http/bearer';
+import { applyRateLimit } from './http/rate-limit';
 import type { AnyRoute, IpBucket } from './route';
 
 export async function enforceIpLimit(rc: RequestContext, bucket: IpBucket): Promise<void> {
   const limiter = rc.env.LIMITER.getByName(rc.ip);
-  const decision = await limiter.hit(bucket, rc.config.rateLimits[bucket]);
-  const headers = rateLimitHeaders(decision);
-  for (const [name, value] of Object.entries(headers)) rc.responseHeaders.set(name, value);
-  if (!decision.allowed) throw new ApiError('rate_limited', undefined, { headers });
+  applyRateLimit(rc, await limiter.hit(bucket, rc.config.rateLimits[bucket]));
 }
 
 /** Equal-time comparison of two secrets of any length. */

@@ -1,9 +1,8 @@
 /** Everything D1 holds about one user, for the GDPR access export. Secrets and hashes are left out. */
 import { asc, eq } from 'drizzle-orm';
+import { isoOrNull } from '../time';
 import { database } from './client';
 import { apiKeys, auditLog, devices, mfaTotp, oauthAccounts, users } from './schema';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export async function exportUserRows(db: D1Database, userId: string) {
   const d = database(db);
@@ -24,43 +23,43 @@ export async function exportUserRows(db: D1Database, userId: string) {
       name: user.name,
       mfa_enabled: user.mfaEnabled,
       has_password: user.passwordHash !== null,
-      created_at: iso(user.createdAt),
-      updated_at: iso(user.updatedAt),
+      created_at: isoOrNull(user.createdAt),
+      updated_at: isoOrNull(user.updatedAt),
     },
     devices: deviceRows.map((r) => ({
       id: r.id,
       name: r.name,
       platform: r.platform,
       public_key: JSON.parse(r.publicKey) as unknown,
-      created_at: iso(r.createdAt),
-      last_seen_at: iso(r.lastSeenAt),
-      revoked_at: iso(r.revokedAt),
+      created_at: isoOrNull(r.createdAt),
+      last_seen_at: isoOrNull(r.lastSeenAt),
+      revoked_at: isoOrNull(r.revokedAt),
     })),
     connections: oauthRows.map((r) => ({
       provider: r.provider,
       provider_user_id: r.providerUserId,
       email: r.email,
       status: r.status,
-      created_at: iso(r.createdAt),
+      created_at: isoOrNull(r.createdAt),
     })),
     api_keys: keyRows.map((r) => ({
       id: r.id,
       name: r.name,
       prefix: r.prefix,
       scopes: r.scopes,
-      created_at: iso(r.createdAt),
-      last_used_at: iso(r.lastUsedAt),
-      expires_at: iso(r.expiresAt),
-      revoked_at: iso(r.revokedAt),
+      created_at: isoOrNull(r.createdAt),
+      last_used_at: isoOrNull(r.lastUsedAt),
+      expires_at: isoOrNull(r.expiresAt),
+      revoked_at: isoOrNull(r.revokedAt),
     })),
-    mfa: mfaRow ? { totp_confirmed_at: iso(mfaRow.confirmedAt) } : null,
+    mfa: mfaRow ? { totp_confirmed_at: isoOrNull(mfaRow.confirmedAt) } : null,
     audit_log: auditRows.map((r) => ({
       id: r.id,
       type: r.type,
       ip: r.ip,
       user_agent: r.userAgent,
       details: r.details,
-      created_at: iso(r.createdAt),
+      created_at: isoOrNull(r.createdAt),
     })),
   };
 }

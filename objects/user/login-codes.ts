@@ -2,7 +2,8 @@
  * One-time login codes handed to the browser after an OAuth callback. A code is
  * `<user id>.<secret>` (the prefix routes it here), stored hashed, good for 60 seconds and once.
  */
-import { randomId, sha256 } from '../../core/encoding';
+import { sha256 } from '../../core/encoding';
+import { newUserToken } from '../../core/user-token';
 
 export const LOGIN_CODE_TTL_MS = 60_000;
 
@@ -22,7 +23,7 @@ export class LoginCodes {
   constructor(private readonly sql: SqlStorage) {}
 
   async issue(userId: string, provider: string, amr: string[], now = Date.now()): Promise<string> {
-    const code = `${userId}.${randomId(32)}`;
+    const code = newUserToken(userId);
     this.sql.exec('DELETE FROM login_codes WHERE expires_at <= ?', now);
     this.sql.exec(
       'INSERT INTO login_codes (hash, expires_at, amr, provider) VALUES (?, ?, ?, ?)',

@@ -2,8 +2,9 @@
  * Pending second-factor sign-ins. An mfa_token is `<user id>.<secret>`, stored hashed, good
  * for 5 minutes and 5 attempts, and spent by the sign-in it completes.
  */
-import { randomId, sha256 } from '../../core/encoding';
+import { sha256 } from '../../core/encoding';
 import { err, ok, type Result } from '../../core/result';
+import { newUserToken } from '../../core/user-token';
 
 export const MFA_TOKEN_TTL_MS = 5 * 60 * 1000;
 export const MFA_MAX_ATTEMPTS = 5;
@@ -20,7 +21,7 @@ export class MfaChallenges {
 
   /** `firstFactor` is the `amr` of what was proven already: `pwd`, or `oauth`. */
   async open(userId: string, firstFactor: string, now = Date.now()): Promise<string> {
-    const token = `${userId}.${randomId(32)}`;
+    const token = newUserToken(userId);
     this.sql.exec('DELETE FROM mfa_challenges WHERE expires_at <= ?', now);
     this.sql.exec(
       'INSERT INTO mfa_challenges (hash, expires_at, first_factor) VALUES (?, ?, ?)',

@@ -6,6 +6,7 @@
  */
 import { base64url, randomId, sha256, utf8 } from '../../core/encoding';
 import { err, ok, type Result } from '../../core/result';
+import { newUserToken } from '../../core/user-token';
 
 export const SESSION_IDLE_MS = 30 * 24 * 3600 * 1000;
 export const SESSION_ABSOLUTE_MS = 90 * 24 * 3600 * 1000;
@@ -82,7 +83,7 @@ export class SessionStore {
 
   async create(userId: string, client: ClientInfo, amr: string[], now = Date.now()): Promise<IssuedSession> {
     const sessionId = randomId();
-    const refreshToken = `${userId}.${randomId(32)}`;
+    const refreshToken = newUserToken(userId);
     const hash = await sha256(refreshToken);
     this.storage.transactionSync(() => {
       this.sql.exec(

@@ -6,9 +6,9 @@
 import { findKeyByHash } from '../../core/db/api-keys';
 import type { Profile } from '../../core/db/users';
 import { randomId, sha256 } from '../../core/encoding';
-import { rateLimitHeaders } from '../../core/rate-limit';
 import type { Principal, RequestContext } from '../context';
 import { ApiError } from '../errors';
+import { applyRateLimit } from '../http/rate-limit';
 import { userActor } from './actor';
 
 export const API_KEY_PREFIX = 'dbk_';
@@ -29,12 +29,10 @@ export async function authenticateApiKey(
   if (!row) throw new ApiError('unauthorized', 'The API key is invalid, expired or revoked.');
   const verdict = await userActor(rc, row.userId).authorizeKey(row.id, rc.config.rateLimits.api);
   if (!verdict.ok) {
-    if (verdict.error.type === 'rate_limited') {
-      throw new ApiError('rate_limited', undefined, { headers: rateLimitHeaders(verdict.error.rate) });
-    }
+    if (verdict.error.type === 'rate_limited') applyRateLimit(rc, verdict.error.rate);
     throw new ApiError('unauthorized');
   }
-  for (const [name, value] of Object.entries(rateLimitHeaders(verdict.value.rate))) rc.responseHeaders.set(name, value);
+  applyRateLimit(rc, verdict.value.rate);
   return {
     principal: { userId: row.userId, sessionId: null, scopes: row.scopes, via: 'api_key', amr: [], issuedAt: null },
     profile: verdict.value.profile,

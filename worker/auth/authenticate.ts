@@ -5,11 +5,11 @@
 
 import type { Profile } from '../../core/db/users';
 import { verifyAccessToken } from '../../core/jwt';
-import { rateLimitHeaders } from '../../core/rate-limit';
 import type { Principal, RequestContext } from '../context';
 import { ApiError } from '../errors';
 import { bearerToken } from '../http/bearer';
 import { isAllowedOrigin } from '../http/cors';
+import { applyRateLimit } from '../http/rate-limit';
 import { userActor } from './actor';
 import { authenticateApiKey, isApiKey } from './api-key';
 import { ACCESS_COOKIE, readCookie } from './cookies';
@@ -37,12 +37,10 @@ export async function authenticate(
   if (!claims) throw new ApiError('unauthorized', 'The access token is invalid or expired.');
   const verdict = await userActor(rc, claims.sub).authorize(claims.sid, rc.config.rateLimits.api);
   if (!verdict.ok) {
-    if (verdict.error.type === 'rate_limited') {
-      throw new ApiError('rate_limited', undefined, { headers: rateLimitHeaders(verdict.error.rate) });
-    }
+    if (verdict.error.type === 'rate_limited') applyRateLimit(rc, verdict.error.rate);
     throw new ApiError('unauthorized', 'The session has ended.');
   }
-  for (const [name, value] of Object.entries(rateLimitHeaders(verdict.value.rate))) rc.responseHeaders.set(name, value);
+  applyRateLimit(rc, verdict.value.rate);
   return {
     principal: {
       userId: claims.sub,

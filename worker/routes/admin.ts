@@ -1,12 +1,11 @@
 /** Operator endpoints: backups on demand, their list and details (DESIGN.md §7). ADMIN_TOKEN only. */
 import { type BackupRow, findRun, listRuns } from '../../core/db/backups';
 import { BackupOut, BackupParams, BackupStarted, BackupsOut, BackupsQuery } from '../../core/schemas/admin';
+import { isoOrNull } from '../../core/time';
 import { MAINTENANCE_NAME } from '../../objects/maintenance';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
 import { json, route } from '../route';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function present(row: BackupRow): BackupOut {
   return {
@@ -14,7 +13,7 @@ function present(row: BackupRow): BackupOut {
     status: row.status,
     prefix: row.prefix,
     started_at: new Date(row.startedAt).toISOString(),
-    finished_at: iso(row.finishedAt),
+    finished_at: isoOrNull(row.finishedAt),
     tables: row.tables,
   };
 }

@@ -16,6 +16,7 @@ import {
   RotatedApiKeyOut,
   RotateQuery,
 } from '../../core/schemas/api-keys';
+import { isoOrNull } from '../../core/time';
 import type { KeyUsage } from '../../objects/user/key-usage';
 import { userActor } from '../auth/actor';
 import { newApiKey } from '../auth/api-key';
@@ -26,7 +27,6 @@ import { validate } from '../http/body';
 import { json, noContent, route } from '../route';
 
 const DAY_MS = 24 * 3600 * 1000;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** A key as lists show it: never its hash, with uses the actor has not written to D1 yet. */
 function present(row: ApiKeyRow, pending: KeyUsage[] = []) {
@@ -37,9 +37,9 @@ function present(row: ApiKeyRow, pending: KeyUsage[] = []) {
     prefix: row.prefix,
     scopes: row.scopes,
     created_at: new Date(row.createdAt).toISOString(),
-    last_used_at: iso(extra ? Math.max(extra.lastUsedAt, row.lastUsedAt ?? 0) : row.lastUsedAt),
+    last_used_at: isoOrNull(extra ? Math.max(extra.lastUsedAt, row.lastUsedAt ?? 0) : row.lastUsedAt),
     use_count: row.useCount + (extra?.count ?? 0),
-    expires_at: iso(row.expiresAt),
+    expires_at: isoOrNull(row.expiresAt),
   };
 }
 

@@ -5,6 +5,7 @@ import { publicJwks } from '../../core/jwt';
 import { hashPassword, needsRehash, verifyDecoy, verifyPassword } from '../../core/password';
 import { passwordProblem } from '../../core/password-policy';
 import { CookieMode, JwksOut, Login, Refresh, Signup, TokensOut } from '../../core/schemas/auth';
+import { userIdOf } from '../../core/user-token';
 import { clientInfo, knownUserActor, userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { requireTrustedOrigin } from '../auth/authenticate';
@@ -16,7 +17,6 @@ import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
 
 const BAD_CREDENTIALS = 'The email or password is wrong.';
-const REFRESH_TOKEN = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43})$/;
 
 export async function requireAcceptablePassword(password: string, field: string): Promise<void> {
   const problem = await passwordProblem(password);
@@ -133,9 +133,8 @@ export const authRoutes = [
           details: [{ path: 'refresh_token', message: 'is required' }],
         });
       }
-      const match = REFRESH_TOKEN.exec(token);
-      if (!match) throw new ApiError('unauthorized', 'The refresh token is invalid.');
-      const userId = match[1]!;
+      const userId = userIdOf(token);
+      if (!userId) throw new ApiError('unauthorized', 'The refresh token is invalid.');
       const actor = await knownUserActor(rc, userId);
       if (!actor) throw new ApiError('unauthorized', 'The refresh token is invalid.');
       const result = await actor.refresh(userId, token, clientInfo(rc));

@@ -1,14 +1,13 @@
 /** The signed-in user's connected provider accounts: list (never tokens) and unlink (DESIGN.md §6). */
 import { listConnections, unlinkConnection } from '../../core/db/oauth-accounts';
 import { ConnectionsOut, ProviderParams } from '../../core/schemas/oauth';
+import { isoOrNull } from '../../core/time';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { callerId } from '../auth/profile';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
 import { json, noContent, route } from '../route';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export const connectionRoutes = [
   route({
@@ -27,8 +26,8 @@ export const connectionRoutes = [
           provider_user_id: r.providerUserId,
           email: r.email,
           status: r.status,
-          expires_at: iso(r.expiresAt),
-          last_refreshed_at: iso(r.lastRefreshedAt),
+          expires_at: isoOrNull(r.expiresAt),
+          last_refreshed_at: isoOrNull(r.lastRefreshedAt),
         })),
       });
     },

@@ -12,6 +12,7 @@ import {
   RegenerateBackupCodes,
 } from '../../core/schemas/mfa';
 import { newBackupCodes, newTotpSecret, otpauthUri, qrSvg } from '../../core/totp';
+import { userIdOf } from '../../core/user-token';
 import { clientInfo, knownUserActor, userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { tokensResponse } from '../auth/issue';
@@ -22,8 +23,6 @@ import { checkSecondFactor, requireSecondFactor, totpContext, WRONG_CODE } from 
 import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
-
-const MFA_TOKEN = /^([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}$/;
 
 async function issueBackupCodes(rc: RequestContext, userId: string): Promise<string[]> {
   const codes = newBackupCodes();
@@ -53,7 +52,7 @@ export const mfaRoutes = [
       423: { description: '10 wrong codes in a row, across mfa_tokens: second-factor checks wait 30 minutes.' },
     },
     async handle({ rc, body, query }) {
-      const userId = MFA_TOKEN.exec(body.mfa_token)?.[1];
+      const userId = userIdOf(body.mfa_token);
       if (!userId) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
       const actor = await knownUserActor(rc, userId);
       const attempt = actor ? await actor.attemptMfa(body.mfa_token, factorPolicy(rc)) : null;

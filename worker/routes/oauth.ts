@@ -3,6 +3,7 @@
 import { newAuthorizationSecrets } from '../../core/oauth/pkce';
 import { CookieMode, TokensOut } from '../../core/schemas/auth';
 import { CallbackQuery, Exchange, ProviderParams, StartQuery } from '../../core/schemas/oauth';
+import { userIdOf } from '../../core/user-token';
 import { clientInfo, knownUserActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { authenticate } from '../auth/authenticate';
@@ -15,7 +16,6 @@ import { providerFor } from '../oauth/provider';
 import { allowedRedirect, redirect, withParams } from '../oauth/redirect';
 import { route } from '../route';
 
-const LOGIN_CODE = /^([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}$/;
 const BAD_CODE = 'The login code is invalid, used or expired.';
 const UNKNOWN_FLOW = 'The sign-in attempt is unknown, used or expired: start again.';
 const OTHER_BROWSER = 'The sign-in attempt was not started in this browser: start it here.';
@@ -149,7 +149,7 @@ export const oauthRoutes = [
       401: { description: 'Unknown, used or expired code; or `mfa_required` with an `mfa_token`.' },
     },
     async handle({ rc, body, query }) {
-      const userId = LOGIN_CODE.exec(body.login_code)?.[1];
+      const userId = userIdOf(body.login_code);
       if (!userId) throw new ApiError('unauthorized', BAD_CODE);
       const actor = await knownUserActor(rc, userId);
       const result = actor ? await actor.redeemLoginCode(body.login_code, clientInfo(rc)) : null;
