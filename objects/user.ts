@@ -42,6 +42,8 @@ export class UserObject extends DurableObject<Env> {
   private sessions!: SessionStore;
   private guard!: LoginGuard;
   private factorGuard!: LoginGuard;
+  private eventLog!: EventLog;
+  private presence!: Presence;
   private profile!: ProfileCache;
   private mfa!: MfaChallenges;
   private keyUsage!: KeyUsageCounter;
@@ -60,6 +62,8 @@ export class UserObject extends DurableObject<Env> {
     this.sessions = new SessionStore(sql, this.ctx.storage);
     this.guard = new LoginGuard(sql);
     this.factorGuard = new LoginGuard(sql, 'factor_guard');
+    this.eventLog = new EventLog(sql, this.ctx.storage);
+    this.presence = new Presence(sql);
     this.profile = new ProfileCache(sql);
     this.mfa = new MfaChallenges(sql);
     this.keyUsage = new KeyUsageCounter(sql);
@@ -228,14 +232,6 @@ export class UserObject extends DurableObject<Env> {
   }
 
   // The ordered event log and the relay to the user's online devices (DESIGN.md §5).
-
-  private get eventLog(): EventLog {
-    return new EventLog(this.ctx.storage.sql, this.ctx.storage);
-  }
-
-  private get presence(): Presence {
-    return new Presence(this.ctx.storage.sql);
-  }
 
   /** Appends an event (or acks a retried id again); a new event is relayed after commit. */
   appendEvent(input: AppendInput): Result<Ack, AppendFailure> {
