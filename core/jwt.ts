@@ -12,6 +12,8 @@ export interface AccessClaims {
   sub: string;
   sid: string;
   amr: string[];
+  /** Seconds: the session's last real authentication (OIDC `auth_time`); a refresh keeps it. */
+  auth_time: number;
 }
 
 export interface JwtSettings {
@@ -47,7 +49,7 @@ function keysOf(settings: JwtSettings): Promise<KeySet> {
 export async function signAccessToken(settings: JwtSettings, claims: AccessClaims, now = Date.now()): Promise<string> {
   const { signer } = await keysOf(settings);
   const iat = Math.floor(now / 1000);
-  return new SignJWT({ sid: claims.sid, amr: claims.amr })
+  return new SignJWT({ sid: claims.sid, amr: claims.amr, auth_time: claims.auth_time })
     .setProtectedHeader({ alg: 'ES256', kid: signer.kid, typ: 'at+jwt' })
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
@@ -77,13 +79,13 @@ export async function verifyAccessToken(
         audience: settings.audience,
         algorithms: ['ES256'],
         typ: 'at+jwt',
-        requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
+        requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti', 'auth_time'],
       },
     );
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || !Array.isArray(payload.amr)) return null;
-    if (typeof payload.iat !== 'number') return null;
+    if (typeof payload.iat !== 'number' || typeof payload.auth_time !== 'number') return null;
     const amr = payload.amr.filter((m): m is string => typeof m === 'string');
-    return { sub: payload.sub, sid: payload.sid, amr, iat: payload.iat };
+    return { sub: payload.sub, sid: payload.sid, amr, auth_time: payload.auth_time, iat: payload.iat };
   } catch {
     return null;
   }

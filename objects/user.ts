@@ -109,12 +109,24 @@ export class UserObject extends DurableObject<Env> {
   authorize(
     sessionId: string | null,
     limit: Window,
-  ): Result<{ rate: Decision; profile: Profile | null; amr: string[] }, AuthorizeFailure> {
+  ): Result<{ rate: Decision; profile: Profile | null; amr: string[]; authTime: number | null }, AuthorizeFailure> {
     if (this.erased()) return err({ type: 'unauthorized' });
     if (sessionId !== null && !this.sessions.touch(sessionId)) return err({ type: 'unauthorized' });
     const rate = hitCounter(this.ctx.storage.sql, 'api', limit, Date.now());
     if (!rate.allowed) return err({ type: 'rate_limited', rate });
-    return ok({ rate, profile: this.profile.get(), amr: sessionId ? this.sessions.amrOf(sessionId) : [] });
+    const auth = sessionId ? this.sessions.authOf(sessionId) : null;
+    return ok({ rate, profile: this.profile.get(), amr: auth?.amr ?? [], authTime: auth?.authTime ?? null });
+  }
+
+  /** A step-up proof passed: the session counts as freshly authenticated (DESIGN.md §3, step-up). */
+  stepUp(sessionId: string, method: 'pwd' | 'otp'): Result<null, { type: 'unauthorized' }> {
+    if (this.erased()) return err({ type: 'unauthorized' });
+    return this.sessions.reauthenticated(sessionId, method) ? ok(null) : err({ type: 'unauthorized' });
+  }
+
+  /** Revokes the sessions opened before `before` (a verified email merge); returns how many. */
+  revokeSessionsOpenedBefore(before: number): number {
+    return this.sessions.revokeOpenedBefore(before);
   }
 
   listSessions(currentId: string | null): SessionView[] {

@@ -9,11 +9,19 @@ const keys = JSON.parse(env.JWT_SIGNING_KEYS) as (JWK & { kid: string })[];
 async function forge(
   sub: string,
   sid: string,
-  options: { key?: JWK & { kid: string }; iss?: string; aud?: string; exp?: number; kid?: string } = {},
+  options: {
+    key?: JWK & { kid: string };
+    iss?: string;
+    aud?: string;
+    exp?: number;
+    kid?: string;
+    authTime?: number | null;
+  } = {},
 ) {
   const key = options.key ?? keys[0]!;
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ sid, amr: ['pwd'] })
+  const authTime = options.authTime === undefined ? now - 60 : options.authTime;
+  return new SignJWT({ sid, amr: ['pwd'], ...(authTime === null ? {} : { auth_time: authTime }) })
     .setProtectedHeader({ alg: 'ES256', kid: options.kid ?? key.kid, typ: 'at+jwt' })
     .setIssuer(options.iss ?? env.JWT_ISSUER)
     .setAudience(options.aud ?? env.JWT_AUDIENCE)
@@ -56,6 +64,12 @@ describe('access tokens', () => {
   it('still accepts a token signed by an older key that is still in the set (rotation)', async () => {
     const token = await forge(tokens.user.id, sid, { key: keys[1] });
     expect((await call('/v1/me', { token })).status).toBe(200);
+  });
+
+  it('refuses a token without auth_time, however well signed', async () => {
+    expect((await call('/v1/me', { token: await forge(tokens.user.id, sid) })).status).toBe(200);
+    const token = await forge(tokens.user.id, sid, { authTime: null });
+    await expectError(await call('/v1/me', { token }), 401, 'unauthorized');
   });
 
   it('refuses a token signed by a key that is not in the set', async () => {

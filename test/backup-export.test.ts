@@ -59,7 +59,10 @@ describe('a scheduled backup export', () => {
     expect(manifest).toMatchObject({ format: BACKUP_FORMAT, id: runId });
     expect(manifest.prefix).toMatch(/^backups\/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\/$/);
     expect(Date.parse(manifest.finished_at)).toBeGreaterThanOrEqual(Date.parse(manifest.started_at));
-    expect(manifest.schema).toEqual({ migration: '0000_init.sql', migrations: ['0000_init.sql'] });
+    expect(manifest.schema).toEqual({
+      migration: '0001_email_verified_at.sql',
+      migrations: ['0000_init.sql', '0001_email_verified_at.sql'],
+    });
   });
 
   it('exports every application table and none of SQLite’s, D1’s or the migrations log', async () => {

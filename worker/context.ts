@@ -11,8 +11,11 @@ export interface Principal {
   via: 'bearer' | 'cookie' | 'api_key';
   /** Authentication methods of the session (`pwd`, `otp`, …). */
   amr: string[];
-  /** When the access token was issued (ms); null for an API key. */
-  issuedAt: number | null;
+  /**
+   * The session's last real authentication (ms): sign-in or step-up, never a refresh. Read
+   * from the session itself, so a step-up counts before the next token; null for an API key.
+   */
+  authTime: number | null;
 }
 
 export interface RequestContext {

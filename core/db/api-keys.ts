@@ -1,5 +1,5 @@
 /** API keys in D1: only hashes are stored; the previous hash stays valid through a rotation grace. */
-import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import { database } from './client';
 import { apiKeys } from './schema';
 
@@ -44,6 +44,22 @@ export async function revokeApiKey(db: D1Database, userId: string, id: string): 
     .set({ revokedAt: Date.now() })
     .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)));
   return result.meta.changes === 1;
+}
+
+/** Revokes every live key of the user created before `before` (all by default); answers their ids. */
+export async function revokeApiKeysOf(db: D1Database, userId: string, before = Number.POSITIVE_INFINITY) {
+  const rows = await database(db)
+    .update(apiKeys)
+    .set({ revokedAt: Date.now() })
+    .where(
+      and(
+        eq(apiKeys.userId, userId),
+        isNull(apiKeys.revokedAt),
+        Number.isFinite(before) ? lt(apiKeys.createdAt, before) : undefined,
+      ),
+    )
+    .returning({ id: apiKeys.id });
+  return rows.map((r) => r.id);
 }
 
 export async function rotateApiKey(

@@ -1,5 +1,5 @@
 /** Devices in D1: registration, lists, rename, revocation and presence times. */
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt } from 'drizzle-orm';
 import type { DevicePublicKey } from '../schemas/devices';
 import { database } from './client';
 import { devices } from './schema';
@@ -75,6 +75,27 @@ export async function revokeDevice(
     .where(and(eq(devices.id, id), eq(devices.userId, userId), isNull(devices.revokedAt)))
     .returning()
     .get();
+}
+
+/** Revokes every live device of the user registered before `before` (all by default); answers their ids. */
+export async function revokeDevicesOf(
+  db: D1Database,
+  userId: string,
+  before = Number.POSITIVE_INFINITY,
+  now = Date.now(),
+) {
+  const rows = await database(db)
+    .update(devices)
+    .set({ revokedAt: now })
+    .where(
+      and(
+        eq(devices.userId, userId),
+        isNull(devices.revokedAt),
+        Number.isFinite(before) ? lt(devices.createdAt, before) : undefined,
+      ),
+    )
+    .returning({ id: devices.id });
+  return rows.map((r) => r.id);
 }
 
 /** Records when a device was last seen: a socket opened or closed. */

@@ -23,6 +23,13 @@ export const users = sqliteTable(
     mfaEnabled: integer('mfa_enabled', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
+    /**
+     * When this backend itself proved the address (an emailed link); null: never. A provider's
+     * word that the email is verified never sets it. Only such an account takes automatic links.
+     */
+    emailVerifiedAt: integer('email_verified_at'),
+    /** When the password was last set; null: before this was recorded, or no password. */
+    passwordSetAt: integer('password_set_at'),
   },
   (t) => [uniqueIndex('users_email_unique').on(sql`lower(${t.email})`)],
 );

@@ -56,7 +56,7 @@ export async function userExists(db: D1Database, id: string): Promise<boolean> {
 export async function updateUser(
   db: D1Database,
   id: string,
-  patch: Partial<Pick<UserRow, 'name' | 'passwordHash' | 'mfaEnabled' | 'email' | 'emailVerified'>>,
+  patch: Partial<Pick<UserRow, 'name' | 'passwordHash' | 'passwordSetAt' | 'mfaEnabled' | 'email' | 'emailVerified'>>,
 ): Promise<UserRow | undefined> {
   return database(db)
     .update(users)

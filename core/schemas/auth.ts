@@ -12,6 +12,14 @@ export const Refresh = v.strictObject({ refresh_token: v.optional(v.pipe(v.strin
 export const ChangePassword = v.strictObject({
   current_password: v.optional(PasswordInput),
   new_password: PasswordInput,
+  /** A password change signs out everything else unless told to keep keys or devices. */
+  keep_api_keys: v.optional(v.boolean(), false),
+  keep_devices: v.optional(v.boolean(), false),
+});
+export const RevokedOut = v.object({
+  sessions_revoked: v.number(),
+  api_keys_revoked: v.number(),
+  devices_revoked: v.number(),
 });
 export const DeleteAccount = v.strictObject({ password: v.optional(PasswordInput) });
 export const UpdateProfile = v.strictObject({ name: v.nullable(DisplayName) });

@@ -78,4 +78,10 @@ const V1: MigrationStep = [
   OAUTH_BREAKER_DDL,
 ];
 
-export const USER_MIGRATIONS: readonly MigrationStep[] = [V1];
+/** Sessions remember their last real authentication; older sessions count from their sign-in. */
+const V2: MigrationStep = [
+  'ALTER TABLE sessions ADD COLUMN auth_time INTEGER',
+  'UPDATE sessions SET auth_time = created_at WHERE auth_time IS NULL',
+];
+
+export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2];

@@ -29,6 +29,8 @@ interface SessionRow extends Record<string, SqlStorageValue> {
   amr: string;
   refresh_key: string;
   revoked_at: number | null;
+  /** When the user last proved who they are in this session (sign-in or step-up); refresh never moves it. */
+  auth_time: number;
 }
 
 export interface SessionView {
@@ -44,6 +46,8 @@ export interface IssuedSession {
   sessionId: string;
   refreshToken: string;
   amr: string[];
+  /** Milliseconds: the last real authentication of the session, carried as the `auth_time` claim. */
+  authTime: number;
 }
 
 export type RefreshFailure = { type: 'invalid' } | { type: 'reused'; sessionId: string };
@@ -87,8 +91,8 @@ export class SessionStore {
     const hash = await sha256(refreshToken);
     this.storage.transactionSync(() => {
       this.sql.exec(
-        `INSERT INTO sessions (id, created_at, last_used_at, expires_at, absolute_expires_at, user_agent, ip, amr, refresh_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sessions (id, created_at, last_used_at, expires_at, absolute_expires_at, user_agent, ip, amr, refresh_key, auth_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         sessionId,
         now,
         now,
@@ -98,10 +102,11 @@ export class SessionStore {
         client.ip,
         JSON.stringify(amr),
         randomId(32),
+        now,
       );
       this.sql.exec('INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)', hash, sessionId, now);
     });
-    return { sessionId, refreshToken, amr };
+    return { sessionId, refreshToken, amr, authTime: now };
   }
 
   /** Spends a refresh token for its successor (RFC 9700 §4.14.2 rotation with reuse detection). */
@@ -122,7 +127,8 @@ export class SessionStore {
     const { record, session } = current;
     const amr = JSON.parse(session.amr) as string[];
     if (record.used_at !== null) {
-      if (now - record.used_at <= REFRESH_GRACE_MS) return ok({ sessionId: session.id, refreshToken: successor, amr });
+      if (now - record.used_at <= REFRESH_GRACE_MS)
+        return ok({ sessionId: session.id, refreshToken: successor, amr, authTime: session.auth_time });
       this.revoke(session.id, now);
       return err({ type: 'reused', sessionId: session.id });
     }
@@ -150,7 +156,7 @@ export class SessionStore {
         session.id,
       );
     });
-    return ok({ sessionId: session.id, refreshToken: successor, amr });
+    return ok({ sessionId: session.id, refreshToken: successor, amr, authTime: session.auth_time });
   }
 
   /** True when the session may act now; records its use at most once a minute. */
@@ -163,9 +169,32 @@ export class SessionStore {
     return true;
   }
 
-  amrOf(sessionId: string): string[] {
+  /** The session's methods and last real authentication, for a request it authorises. */
+  authOf(sessionId: string): { amr: string[]; authTime: number } | null {
     const session = this.row(sessionId);
-    return session ? (JSON.parse(session.amr) as string[]) : [];
+    return session ? { amr: JSON.parse(session.amr) as string[], authTime: session.auth_time } : null;
+  }
+
+  /**
+   * A step-up proof (password or second factor) passed in a live session: its authentication
+   * is recent again, and the method joins its `amr`.
+   */
+  reauthenticated(sessionId: string, method: string, now = Date.now()): boolean {
+    const session = this.row(sessionId);
+    if (!this.isLive(session, now)) return false;
+    const amr = JSON.parse(session.amr) as string[];
+    if (!amr.includes(method)) amr.push(method);
+    this.sql.exec('UPDATE sessions SET auth_time = ?, amr = ? WHERE id = ?', now, JSON.stringify(amr), sessionId);
+    return true;
+  }
+
+  /** Revokes every live session opened before `before` (ways in that predate a verification). */
+  revokeOpenedBefore(before: number, now = Date.now()): number {
+    const ids = this.list(null, now)
+      .filter((s) => Date.parse(s.created_at) < before)
+      .map((s) => s.id);
+    for (const id of ids) this.revoke(id, now);
+    return ids.length;
   }
 
   list(currentId: string | null, now = Date.now()): SessionView[] {

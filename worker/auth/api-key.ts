@@ -34,7 +34,7 @@ export async function authenticateApiKey(
   }
   applyRateLimit(rc, verdict.value.rate);
   return {
-    principal: { userId: row.userId, sessionId: null, scopes: row.scopes, via: 'api_key', amr: [], issuedAt: null },
+    principal: { userId: row.userId, sessionId: null, scopes: row.scopes, via: 'api_key', amr: [], authTime: null },
     profile: verdict.value.profile,
   };
 }

@@ -47,8 +47,8 @@ export async function authenticate(
       sessionId: claims.sid,
       scopes: null,
       via: cookie ? 'cookie' : 'bearer',
-      amr: claims.amr,
-      issuedAt: claims.iat * 1000,
+      amr: verdict.value.amr,
+      authTime: verdict.value.authTime,
     },
     profile: verdict.value.profile,
   };

@@ -17,6 +17,7 @@ export async function tokensResponse(
     sub: profile.id,
     sid: session.sessionId,
     amr: session.amr,
+    auth_time: Math.floor(session.authTime / 1000),
   });
   const base = { user: profile, expires_in: ACCESS_TOKEN_TTL_S, token_type: 'Bearer' as const };
   if (mode === 'cookie') {

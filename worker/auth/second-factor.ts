@@ -37,7 +37,7 @@ export async function requireSecondFactor(
   rc: RequestContext,
   userId: string,
   code: string,
-  options: { allowBackup: boolean },
+  options: { allowBackup: boolean; field?: string },
 ): Promise<void> {
   const actor = userActor(rc, userId);
   const attempt = await actor.beginFactorCheck(factorPolicy(rc));
@@ -47,5 +47,5 @@ export async function requireSecondFactor(
     return;
   }
   await audit(rc, userId, 'mfa_failed');
-  throw new ApiError('forbidden', WRONG_CODE, { details: [{ path: 'code', message: 'is wrong' }] });
+  throw new ApiError('forbidden', WRONG_CODE, { details: [{ path: options.field ?? 'code', message: 'is wrong' }] });
 }

@@ -1,11 +1,20 @@
 /**
  * Whose account a verified provider identity opens: the user it is linked to (sign-in), the
- * signed-in user of a `link` flow, the account with the same email when the provider says that
- * email is verified, or a new account without a password (sign-up). Never an account found by
- * an unverified email.
+ * signed-in user of a `link` flow, or a new account without a password (sign-up). An account
+ * with the same email takes the identity only when this backend itself verified that email
+ * (`email_verified_at`) and the provider says it is verified too; a provider's word alone
+ * never merges, since anyone can sign up with an address they do not own.
  */
 import { findByIdentity, insertConnection, storeTokens } from '../../core/db/oauth-accounts';
-import { deleteUser, findUserByEmail, findUserById, insertUser, type UserRow } from '../../core/db/users';
+import {
+  deleteUser,
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  toProfile,
+  type UserRow,
+  updateUser,
+} from '../../core/db/users';
 import { randomId } from '../../core/encoding';
 import type { Identity } from '../../core/oauth/identity';
 import { sealTokens } from '../../core/oauth/sealing';
@@ -13,6 +22,7 @@ import type { ProviderTokens } from '../../core/oauth/tokens';
 import type { PendingFlow } from '../../objects/oauth-state';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
+import { revokeAccess } from '../auth/revoke-access';
 import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
 
@@ -26,6 +36,21 @@ interface Input {
 }
 
 const takenElsewhere = () => new ApiError('conflict', 'This provider account is linked to another user.');
+const SIGN_IN_FIRST = 'An account with this email exists: sign in to it, then connect this provider.';
+
+/**
+ * A verified merge: whatever was set up before the email was verified (sessions, API keys,
+ * devices, a password) may be a squatter's, so it stops working; the owner is told.
+ */
+async function mergeVerified(rc: RequestContext, user: UserRow, verifiedAt: number, input: Input): Promise<UserRow> {
+  await link(rc, user.id, input, 'verified_email');
+  const revoked = await revokeAccess(rc, user.id, { before: verifiedAt });
+  const dropPassword = user.passwordHash !== null && (user.passwordSetAt ?? 0) < verifiedAt;
+  const current = dropPassword ? ((await updateUser(rc.env.DB, user.id, { passwordHash: null })) ?? user) : user;
+  await userActor(rc, user.id).setProfile(toProfile(current));
+  await audit(rc, user.id, 'oauth_merged', { provider: input.provider, ...revoked, password_removed: dropPassword });
+  return current;
+}
 
 async function link(rc: RequestContext, userId: string, input: Input, via: string): Promise<void> {
   const sealed = await sealTokens(rc.config.dataEncryptionKey, userId, input.provider, input.tokens);
@@ -94,11 +119,9 @@ export async function settleAccount(rc: RequestContext, input: Input): Promise<{
   }
   const sameEmail = await findUserByEmail(rc.env.DB, identity.email);
   if (sameEmail) {
-    if (!identity.emailVerified) {
-      throw new ApiError('conflict', 'An account with this email exists: sign in to it, then connect this provider.');
-    }
-    await link(rc, sameEmail.id, input, 'verified_email');
-    return { user: sameEmail, outcome: 'login' };
+    const verifiedAt = sameEmail.emailVerifiedAt;
+    if (!identity.emailVerified || verifiedAt === null) throw new ApiError('conflict', SIGN_IN_FIRST);
+    return { user: await mergeVerified(rc, sameEmail, verifiedAt, input), outcome: 'login' };
   }
   const now = Date.now();
   const user: UserRow = {
@@ -107,6 +130,8 @@ export async function settleAccount(rc: RequestContext, input: Input): Promise<{
     emailVerified: identity.emailVerified,
     name: identity.name?.slice(0, 100) ?? null,
     passwordHash: null,
+    passwordSetAt: null,
+    emailVerifiedAt: null,
     mfaEnabled: false,
     createdAt: now,
     updatedAt: now,

@@ -42,6 +42,7 @@ async function signIn(
       sub: user.id,
       sid: session.sessionId,
       amr: session.amr,
+      auth_time: Math.floor(session.authTime / 1000),
     });
     for (const cookie of sessionCookies(accessToken, session.refreshToken)) headers.append('set-cookie', cookie);
     await audit(rc, user.id, 'login_succeeded', { method: 'oauth', provider, session_id: session.sessionId });

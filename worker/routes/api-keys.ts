@@ -16,12 +16,14 @@ import {
   RotatedApiKeyOut,
   RotateQuery,
 } from '../../core/schemas/api-keys';
+import { ReauthRequiredOut, StepUpOnly, withStepUp } from '../../core/schemas/step-up';
 import { isoOrNull } from '../../core/time';
 import type { KeyUsage } from '../../objects/user/key-usage';
 import { userActor } from '../auth/actor';
 import { newApiKey } from '../auth/api-key';
 import { audit } from '../auth/audit';
 import { callerId } from '../auth/profile';
+import { requireStepUp } from '../auth/step-up';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
 import { json, noContent, route } from '../route';
@@ -47,14 +49,21 @@ export const apiKeyRoutes = [
   route({
     method: 'POST',
     path: '/v1/me/api-keys',
-    summary: 'Create an API key (shown once)',
+    summary: 'Create an API key (shown once; step-up)',
     tag: 'API keys',
     access: 'user',
     scope: 'account',
-    body: CreateApiKey,
-    responses: { 201: { description: 'The key; only its hash is kept, so store it now.', schema: CreatedApiKeyOut } },
+    body: withStepUp(CreateApiKey),
+    responses: {
+      201: { description: 'The key; only its hash is kept, so store it now.', schema: CreatedApiKeyOut },
+      401: {
+        description: '`reauth_required`: no sign-in in the last 10 minutes and no `reauth` proof.',
+        schema: ReauthRequiredOut,
+      },
+    },
     async handle({ rc, body }) {
       const userId = callerId(rc);
+      await requireStepUp(rc, body.reauth);
       const now = Date.now();
       const { key, hash, prefix } = await newApiKey();
       const row: ApiKeyRow = {
@@ -113,18 +122,25 @@ export const apiKeyRoutes = [
   route({
     method: 'POST',
     path: '/v1/me/api-keys/:id/rotate',
-    summary: 'Give an API key a new secret; the old one works through a grace period',
+    summary: 'Give an API key a new secret; the old one works through a grace period (step-up)',
     tag: 'API keys',
     access: 'user',
     scope: 'account',
     query: RotateQuery,
+    body: StepUpOnly,
+    bodyOptional: true,
     responses: {
       200: { description: 'The new key (shown once) and until when the old one works.', schema: RotatedApiKeyOut },
+      401: {
+        description: '`reauth_required`: no sign-in in the last 10 minutes and no `reauth` proof.',
+        schema: ReauthRequiredOut,
+      },
       404: { description: 'No live key of yours has this id.' },
     },
-    async handle({ rc, params, query }) {
+    async handle({ rc, params, query, body }) {
       const { id } = validate(ApiKeyParams, params);
       const userId = callerId(rc);
+      await requireStepUp(rc, body.reauth);
       if (!(await findApiKey(rc.env.DB, userId, id))) throw new ApiError('not_found', 'No such API key.');
       const { key, hash, prefix } = await newApiKey();
       const previousExpiresAt = Date.now() + query.grace_hours * 3600 * 1000;

@@ -12,9 +12,11 @@ import {
 import { importDeviceKey } from '../../core/device-key';
 import { randomId } from '../../core/encoding';
 import { DeviceEnvelope, DeviceParams, DevicesOut, RegisterDevice, RenameDevice } from '../../core/schemas/devices';
+import { ReauthRequiredOut, withStepUp } from '../../core/schemas/step-up';
 import { connectRequest } from '../../objects/device/connect';
 import { userActor } from '../auth/actor';
 import { callerId } from '../auth/profile';
+import { requireStepUp } from '../auth/step-up';
 import type { RequestContext } from '../context';
 import { deviceView } from '../devices/view';
 import { ApiError } from '../errors';
@@ -39,13 +41,17 @@ export const deviceRoutes = [
   route({
     method: 'POST',
     path: '/v1/devices',
-    summary: 'Register a device and its public key',
+    summary: 'Register a device and its public key (step-up; a session, never an API key)',
     tag: 'Devices',
     access: 'user',
-    scope: 'write',
-    body: RegisterDevice,
+    scope: 'account',
+    body: withStepUp(RegisterDevice),
     responses: {
       201: { description: 'The registered device.', schema: DeviceEnvelope },
+      401: {
+        description: '`reauth_required`: no sign-in in the last 10 minutes and no `reauth` proof.',
+        schema: ReauthRequiredOut,
+      },
       409: { description: 'You already have a live device of this name (case-insensitive).' },
     },
     async handle({ rc, body }) {
@@ -55,6 +61,7 @@ export const deviceRoutes = [
         });
       }
       const userId = callerId(rc);
+      await requireStepUp(rc, body.reauth);
       const row = {
         id: randomId(),
         userId,

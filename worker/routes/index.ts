@@ -11,11 +11,13 @@ import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { mfaRoutes } from './mfa';
 import { oauthRoutes } from './oauth';
+import { reauthRoutes } from './reauth';
 import { sessionRoutes } from './sessions';
 
 export const routes: readonly AnyRoute[] = [
   ...healthRoutes,
   ...authRoutes,
+  ...reauthRoutes,
   ...sessionRoutes,
   ...meRoutes,
   ...mfaRoutes,

@@ -9,13 +9,16 @@ import {
   ChangePassword,
   DeleteAccount,
   ProfileOut,
+  RevokedOut,
   UpdateProfile,
 } from '../../core/schemas/auth';
+import { ReauthRequiredOut, withStepUp } from '../../core/schemas/step-up';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { eraseUser } from '../auth/erase';
 import { requirePassword } from '../auth/password';
 import { callerId, currentProfile } from '../auth/profile';
+import { revokeAccess } from '../auth/revoke-access';
 import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
 import { requireAcceptablePassword } from './auth';
@@ -53,22 +56,33 @@ export const meRoutes = [
   route({
     method: 'POST',
     path: '/v1/me/password',
-    summary: 'Change your password; every other session is revoked',
+    summary: 'Change your password; every other session, API key and device is revoked unless kept',
     tag: 'Account',
     access: 'user',
     scope: 'account',
-    body: ChangePassword,
+    body: withStepUp(ChangePassword),
     responses: {
-      204: { description: 'Changed.' },
+      200: { description: 'Changed; what was revoked.', schema: RevokedOut },
+      401: {
+        description: '`reauth_required`: an account without a password needs a recent sign-in or `reauth`.',
+        schema: ReauthRequiredOut,
+      },
       403: { description: 'The current password is wrong.' },
     },
     async handle({ rc, body }) {
-      const user = await requirePassword(rc, body.current_password, 'current_password');
+      const user = await requirePassword(rc, body.current_password, 'current_password', body.reauth);
       await requireAcceptablePassword(body.new_password, 'new_password');
-      await updateUser(rc.env.DB, user.id, { passwordHash: hashPassword(body.new_password) });
-      const revoked = await userActor(rc, user.id).revokeOtherSessions(rc.principal?.sessionId ?? null);
-      await audit(rc, user.id, 'password_changed', { sessions_revoked: revoked });
-      return noContent();
+      await updateUser(rc.env.DB, user.id, {
+        passwordHash: hashPassword(body.new_password),
+        passwordSetAt: Date.now(),
+      });
+      const revoked = await revokeAccess(rc, user.id, {
+        keepSessionId: rc.principal?.sessionId ?? null,
+        keepApiKeys: body.keep_api_keys,
+        keepDevices: body.keep_devices,
+      });
+      await audit(rc, user.id, 'password_changed', { ...revoked });
+      return json(revoked);
     },
   }),
   route({
@@ -99,13 +113,17 @@ export const meRoutes = [
     tag: 'Account',
     access: 'user',
     scope: 'account',
-    body: DeleteAccount,
+    body: withStepUp(DeleteAccount),
     responses: {
       204: { description: 'Deleted: sessions, tokens, devices, sockets, rows and actor state.' },
+      401: {
+        description: '`reauth_required`: an account without a password needs a recent sign-in or `reauth`.',
+        schema: ReauthRequiredOut,
+      },
       403: { description: 'The password is wrong.' },
     },
     async handle({ rc, body }) {
-      const user = await requirePassword(rc, body.password, 'password');
+      const user = await requirePassword(rc, body.password, 'password', body.reauth);
       await eraseUser(rc, user.id);
       return noContent();
     },

@@ -11,6 +11,7 @@ import {
   MfaLogin,
   RegenerateBackupCodes,
 } from '../../core/schemas/mfa';
+import { ReauthRequiredOut, StepUpOnly, withStepUp } from '../../core/schemas/step-up';
 import { newBackupCodes, newTotpSecret, otpauthUri, qrSvg } from '../../core/totp';
 import { userIdOf } from '../../core/user-token';
 import { clientInfo, knownUserActor, userActor } from '../auth/actor';
@@ -20,6 +21,7 @@ import { factorPolicy, locked } from '../auth/lockout';
 import { requirePassword } from '../auth/password';
 import { callerId, currentProfile } from '../auth/profile';
 import { checkSecondFactor, requireSecondFactor, totpContext, WRONG_CODE } from '../auth/second-factor';
+import { requireStepUp } from '../auth/step-up';
 import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
@@ -78,19 +80,26 @@ export const mfaRoutes = [
   route({
     method: 'POST',
     path: '/v1/me/mfa/totp',
-    summary: 'Start TOTP enrolment',
+    summary: 'Start TOTP enrolment (step-up)',
     tag: 'MFA',
     access: 'user',
     scope: 'account',
+    body: StepUpOnly,
+    bodyOptional: true,
     responses: {
       200: {
         description: 'The secret, its otpauth:// URI and a QR code (SVG). MFA is on only after confirmation.',
         schema: EnrolmentOut,
       },
+      401: {
+        description: '`reauth_required`: no sign-in in the last 10 minutes and no `reauth` proof.',
+        schema: ReauthRequiredOut,
+      },
       409: { description: 'MFA is already on.' },
     },
-    async handle({ rc }) {
+    async handle({ rc, body }) {
       const userId = callerId(rc);
+      await requireStepUp(rc, body.reauth);
       const profile = await currentProfile(rc);
       if (profile.mfa_enabled) throw new ApiError('conflict', 'MFA is already on; turn it off first.');
       const secret = newTotpSecret();
@@ -107,18 +116,23 @@ export const mfaRoutes = [
   route({
     method: 'POST',
     path: '/v1/me/mfa/totp/confirm',
-    summary: 'Confirm TOTP enrolment with a code; answers 10 backup codes',
+    summary: 'Confirm TOTP enrolment with a code; answers 10 backup codes (step-up)',
     tag: 'MFA',
     access: 'user',
     scope: 'account',
-    body: ConfirmTotp,
+    body: withStepUp(ConfirmTotp),
     responses: {
       200: { description: 'MFA is on. The backup codes are shown once.', schema: BackupCodesOut },
       400: { description: 'The code is wrong.' },
+      401: {
+        description: '`reauth_required`: no sign-in in the last 10 minutes and no `reauth` proof.',
+        schema: ReauthRequiredOut,
+      },
       409: { description: 'No enrolment is pending, or MFA is already on.' },
     },
     async handle({ rc, body }) {
       const userId = callerId(rc);
+      await requireStepUp(rc, body.reauth);
       const pending = await findTotp(rc.env.DB, userId);
       if (!pending || pending.confirmedAt !== null) throw new ApiError('conflict', 'No TOTP enrolment is pending.');
       if (!(await checkSecondFactor(rc, userId, body.code, { allowBackup: false, pending: true }))) {
@@ -138,16 +152,20 @@ export const mfaRoutes = [
     tag: 'MFA',
     access: 'user',
     scope: 'account',
-    body: DisableTotp,
+    body: withStepUp(DisableTotp),
     responses: {
       204: { description: 'MFA is off; the secret and backup codes are deleted.' },
+      401: {
+        description: '`reauth_required`: an account without a password needs a recent sign-in or `reauth`.',
+        schema: ReauthRequiredOut,
+      },
       403: { description: 'Wrong password or code.' },
       409: { description: 'MFA is not on.' },
     },
     async handle({ rc, body }) {
       const userId = callerId(rc);
       if (!(await currentProfile(rc)).mfa_enabled) throw new ApiError('conflict', 'MFA is not on.');
-      await requirePassword(rc, body.password, 'password');
+      await requirePassword(rc, body.password, 'password', body.reauth);
       await requireSecondFactor(rc, userId, body.code, { allowBackup: true });
       await disableTotp(rc.env.DB, userId);
       await refreshProfile(rc, userId);

@@ -8,6 +8,7 @@ import { clientInfo, knownUserActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { authenticate } from '../auth/authenticate';
 import { tokensResponse } from '../auth/issue';
+import { requireLinkProof } from '../auth/step-up';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
 import { completeCallback } from '../oauth/callback';
@@ -19,8 +20,6 @@ import { route } from '../route';
 const BAD_CODE = 'The login code is invalid, used or expired.';
 const UNKNOWN_FLOW = 'The sign-in attempt is unknown, used or expired: start again.';
 const OTHER_BROWSER = 'The sign-in attempt was not started in this browser: start it here.';
-/** How recent the access token that starts a link flow must be. */
-const LINK_REAUTH_MS = 10 * 60_000;
 
 export const oauthRoutes = [
   route({
@@ -36,8 +35,11 @@ export const oauthRoutes = [
         description:
           'To the provider, with `state`, `nonce` (OIDC) and a PKCE S256 challenge; sets the `__Host-oauth_flow` cookie that binds the flow to this browser.',
       },
-      401: { description: '`intent=link` without a signed-in session.' },
-      403: { description: '`intent=link` with an API key, or with an access token issued more than 10 minutes ago.' },
+      401: {
+        description:
+          '`intent=link` without a signed-in session; or `reauth_required` when the session has not signed in (a password account: proved its password) in the last 10 minutes: `POST /v1/auth/reauth` first.',
+      },
+      403: { description: '`intent=link` with an API key.' },
       404: { description: 'No such provider is configured.' },
     },
     async handle({ request, rc, params, query }) {
@@ -54,8 +56,7 @@ export const oauthRoutes = [
         if (principal.via === 'api_key')
           throw new ApiError('forbidden', 'Linking a provider needs a signed-in session.');
         rc.principal = principal;
-        if (principal.issuedAt === null || Date.now() - principal.issuedAt > LINK_REAUTH_MS)
-          throw new ApiError('forbidden', 'Sign in again to link an account.');
+        await requireLinkProof(rc);
         userId = principal.userId;
         sessionId = principal.sessionId;
       }
