@@ -1,9 +1,11 @@
 /**
- * Device keys with WebCrypto: importing a device's public JWK (which proves it is a valid
- * point or key) and checking handshake signatures, ECDSA P-256 SHA-256 in IEEE P1363 form
- * or Ed25519.
+ * Device keys with WebCrypto: importing a device's public JWK and checking handshake
+ * signatures, ECDSA P-256 SHA-256 in IEEE P1363 form or Ed25519. The P-256 import refuses a
+ * point off the curve; an Ed25519 point is checked for small order first, which the import
+ * does not do.
  */
-import { utf8 } from './encoding';
+import { isSafePublicPoint } from './ed25519';
+import { fromBase64url, utf8 } from './encoding';
 import type { DevicePublicKey } from './schemas/devices';
 
 const IMPORT = {
@@ -16,8 +18,12 @@ const VERIFY = {
   OKP: { name: 'Ed25519' },
 } as const;
 
-/** The key ready to verify, or null when the JWK does not describe a valid public key. */
-export async function importDeviceKey(jwk: DevicePublicKey): Promise<CryptoKey | null> {
+/**
+ * The key ready to verify, or null when the JWK does not describe a valid public key. `subgroup`
+ * also refuses an Ed25519 point with a small-order component: done when a key is registered.
+ */
+export async function importDeviceKey(jwk: DevicePublicKey, subgroup = true): Promise<CryptoKey | null> {
+  if (jwk.kty === 'OKP' && !isSafePublicPoint(fromBase64url(jwk.x) ?? new Uint8Array(), { subgroup })) return null;
   try {
     const key = await crypto.subtle.importKey('jwk', jwk, IMPORT[jwk.kty], false, ['verify']);
     return key.type === 'public' ? key : null;
@@ -32,7 +38,9 @@ export async function verifyDeviceSignature(
   message: string,
   signature: Uint8Array,
 ): Promise<boolean> {
-  const key = await importDeviceKey(jwk);
+  // Registration checked the subgroup; small order (a constant signature passes) is checked
+  // again on every handshake for keys stored before that check existed.
+  const key = await importDeviceKey(jwk, false);
   if (!key) return false;
   try {
     return await crypto.subtle.verify(VERIFY[jwk.kty], key, signature, utf8(message));

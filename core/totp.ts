@@ -42,13 +42,19 @@ export function verifyTotp(secret: string, code: string, afterStep: number | nul
   }
 }
 
-/** Backup codes: 10 random characters of base32 each, shown once as `xxxxx-xxxxx`. */
+/**
+ * Backup codes: 25 base32 characters (125 random bits), shown as `xxxxx-xxxxx-xxxxx-xxxxx-xxxxx`.
+ * That many bits keep a stolen table of their SHA-256 digests out of reach of a search.
+ */
 export function newBackupCodes(count = 10): string[] {
   return Array.from({ length: count }, () => {
-    const text = base32.encode(randomBytes(8)).slice(0, 10).toLowerCase();
-    return `${text.slice(0, 5)}-${text.slice(5)}`;
+    const text = base32.encode(randomBytes(16)).slice(0, 25).toLowerCase();
+    return [0, 5, 10, 15, 20].map((at) => text.slice(at, at + 5)).join('-');
   });
 }
 
 /** The canonical form of a typed backup code: lower case, no separators or spaces. */
 export const normalizeBackupCode = (code: string): string => code.toLowerCase().replace(/[\s-]/g, '');
+
+/** A typed backup code, in any case and grouping; 10 characters is the shape issued before 125-bit codes. */
+export const isBackupCode = (code: string): boolean => /^([a-z2-7]{25}|[a-z2-7]{10})$/.test(normalizeBackupCode(code));

@@ -9,6 +9,7 @@ import { reportError } from '../core/sentry';
 import { router } from './app';
 import { createContext, type RequestContext } from './context';
 import { ApiError, errorResponse } from './errors';
+import { applyCacheControl } from './http/cache-control';
 import { applyCors, preflight } from './http/cors';
 import { applySecurityHeaders } from './http/security-headers';
 
@@ -19,7 +20,7 @@ export async function handle(request: Request, env: Env, exec: ExecutionContext)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     log('error', 'configuration refused', { problems: error.problems });
-    return finalize(errorResponse(new ApiError('internal'), crypto.randomUUID()), null);
+    return finalize(request, errorResponse(new ApiError('internal'), crypto.randomUUID()), null);
   }
   const rc = createContext(request, env, exec, config);
   const response =
@@ -27,12 +28,12 @@ export async function handle(request: Request, env: Env, exec: ExecutionContext)
     (await withDeadline(router.fetch(request, env, exec, rc), config.requestTimeoutMs, () =>
       errorResponse(new ApiError('timeout'), rc.requestId),
     ));
-  const final = finalize(response, rc);
+  const final = finalize(request, response, rc);
   logRequest(request, final, rc);
   return final;
 }
 
-function finalize(response: Response, rc: RequestContext | null): Response {
+function finalize(request: Request, response: Response, rc: RequestContext | null): Response {
   // A response from fetch() or a WebSocket upgrade has immutable headers: copy them.
   const headers = new Headers(response.headers);
   if (rc) {
@@ -41,6 +42,7 @@ function finalize(response: Response, rc: RequestContext | null): Response {
     applyCors(headers, rc);
   }
   applySecurityHeaders(headers);
+  applyCacheControl(headers, new URL(request.url).pathname);
   return new Response(response.body, {
     status: response.status,
     statusText: response.statusText,

@@ -1,5 +1,6 @@
 /** The event log's shapes (DESIGN.md §5), shared by the HTTP routes and the socket protocol. */
 import * as v from 'valibot';
+import { withinDepth } from '../json-depth';
 import { Timestamp } from './common';
 
 /** Bytes of a serialized payload, and of a whole socket frame. */
@@ -7,6 +8,11 @@ export const MAX_PAYLOAD_BYTES = 32 * 1024;
 export const MAX_FRAME_BYTES = 64 * 1024;
 export const REPLAY_MAX = 500;
 export const REPLAY_DEFAULT = 100;
+/**
+ * Arrays and objects a payload may nest. Deeper values overflow the stack of the actor call
+ * that stores them, so they are refused here, where HTTP bodies and socket frames both pass.
+ */
+export const MAX_PAYLOAD_DEPTH = 32;
 
 const Name = v.pipe(
   v.string(),
@@ -21,6 +27,12 @@ export type JsonValue = NonNullable<unknown> | null;
 /** Any JSON value: bodies and frames are parsed as JSON before they meet this schema. */
 const Payload = v.custom<JsonValue>(() => true);
 
+/** A payload a client sends: any JSON value nested at most MAX_PAYLOAD_DEPTH levels. */
+const PayloadIn = v.custom<JsonValue>(
+  (value) => withinDepth(value, MAX_PAYLOAD_DEPTH),
+  `must be nested at most ${MAX_PAYLOAD_DEPTH} levels`,
+);
+
 export const Seq = v.pipe(v.number(), v.safeInteger('must be a whole number'), v.minValue(0, 'must be at least 0'));
 
 /** The fields of an appended event, over HTTP and in a socket's `event` frame. */
@@ -29,7 +41,7 @@ export const eventEntries = {
   stream: Name,
   key: v.optional(Name),
   base_version: v.optional(Seq),
-  payload: Payload,
+  payload: PayloadIn,
   expires_at: v.optional(Timestamp),
 };
 

@@ -1,12 +1,14 @@
 /** Request and response shapes of MFA (DESIGN.md §4 and the MFA step of §3). */
 import * as v from 'valibot';
+import { isBackupCode } from '../totp';
 import { PasswordInput } from './common';
 
-/** A 6-digit TOTP code or a backup code (`xxxxx-xxxxx`). */
+/** A 6-digit TOTP code or a backup code (any case; dashes and spaces between characters ignored). */
 export const Code = v.pipe(
   v.string(),
+  v.maxLength(64, 'must be a 6-digit code or a backup code'),
   v.trim(),
-  v.regex(/^(\d{6}|[A-Za-z2-7]{5}-?[A-Za-z2-7]{5})$/, 'must be a 6-digit code or a backup code'),
+  v.check((code) => /^\d{6}$/.test(code) || isBackupCode(code), 'must be a 6-digit code or a backup code'),
 );
 export const TotpCode = v.pipe(v.string(), v.trim(), v.regex(/^\d{6}$/, 'must be a 6-digit code'));
 

@@ -42,13 +42,24 @@ export async function readJson(request: Request, emptyAs?: unknown): Promise<unk
   }
 }
 
+/** A read that fails means the client went away mid-body: its fault, not ours, so not a 500. */
+async function readChunk(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  try {
+    return await reader.read();
+  } catch {
+    throw new ApiError('invalid_request', 'The body ended before it was complete.');
+  }
+}
+
 async function readText(request: Request): Promise<string> {
   if (!request.body) return '';
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await readChunk(reader);
     if (done) break;
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
