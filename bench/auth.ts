@@ -7,8 +7,9 @@
  */
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { progress } from '../scripts/cli.ts';
 import { startDevServer } from '../scripts/dev-server.ts';
-import { load, ms, sequential, stats, writeSection } from './measure.ts';
+import { benchCommand, load, ms, sequential, stats, writeSection } from './measure.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const LIMITS = JSON.stringify({
@@ -16,10 +17,14 @@ const LIMITS = JSON.stringify({
   refresh: { limit: 1_000_000, window_s: 60 },
   api: { limit: 1_000_000, window_s: 60 },
 });
-const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const { seconds: LOAD_SECONDS } = benchCommand(
+  'bench:auth',
+  'Latency and throughput of the sign-in and authenticated routes, against the bare /health route.',
+);
 const CONNECTIONS = 10;
 const PASSWORD = 'benchmark passphrase 1';
 
+progress('Starting wrangler dev …');
 const server = await startDevServer(root, { RATE_LIMITS: LIMITS });
 const json = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${server.url}${path}`, {
@@ -29,6 +34,7 @@ const json = (path: string, body: unknown, headers: Record<string, string> = {})
   });
 
 try {
+  progress('Signing up 10 accounts …');
   const signupLatency = await sequential(10, (i) =>
     json('/v1/auth/signup', { email: `bench-${i}@example.com`, password: PASSWORD }),
   );
@@ -38,6 +44,7 @@ try {
   };
   const auth = { authorization: `Bearer ${first.access_token}` };
 
+  progress('Sequential requests: /health, /v1/me, sign-ins, refreshes …');
   // Warm up the isolate and the actor before measuring.
   await sequential(50, () => fetch(`${server.url}/health`));
   await sequential(50, () => fetch(`${server.url}/v1/me`, { headers: auth }));
@@ -68,6 +75,7 @@ try {
     }),
   );
 
+  progress(`Under load: /health, then /v1/me, ${LOAD_SECONDS} s each …`);
   const healthLoad = await load(LOAD_SECONDS, CONNECTIONS, () => fetch(`${server.url}/health`));
   const meLoad = await load(LOAD_SECONDS, CONNECTIONS, () => fetch(`${server.url}/v1/me`, { headers: auth }));
 
@@ -106,6 +114,7 @@ for an unknown email, so what separates them is the user actor's round trip plus
 argon2id's own spread (p95 − p50 of a wrong password: ${ms(wrongPassword.p95 - wrongPassword.p50)} ms).
 `;
   writeSection('auth', body);
+  progress('Wrote the auth section of bench/RESULTS.md');
   console.log(body);
 } finally {
   await server.stop();

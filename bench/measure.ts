@@ -1,5 +1,6 @@
 /** Timing helpers for the benchmarks: latency percentiles, a concurrent load loop, results. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { integerArg, parseCommand } from '../scripts/cli.ts';
 
 export interface Stats {
   n: number;
@@ -69,4 +70,18 @@ export function writeSection(name: string, body: string): void {
     file,
     pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`,
   );
+}
+
+/** The command line every benchmark shares: `--help`, and `--seconds` for each load phase. */
+export function benchCommand(name: string, about: string): { seconds: number } {
+  const usage = `Usage: npm run ${name} [-- --seconds <n>]
+
+${about}
+Starts its own wrangler dev on a free loopback port, prints progress on stderr and the results
+as Markdown on stdout, and replaces its section of bench/RESULTS.md.
+
+  --seconds <n>   length of each load phase, 1 to 600 (default: BENCH_SECONDS, else 8)`;
+  const { values } = parseCommand({ name, usage, options: { seconds: { type: 'string' } } });
+  const raw = values.seconds ?? process.env.BENCH_SECONDS ?? '8';
+  return { seconds: integerArg(name, values.seconds ? '--seconds' : 'BENCH_SECONDS', raw, 1, 600) };
 }

@@ -8,18 +8,23 @@
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { generateDeviceKey, RealtimeClient, type RealtimeEvent, registerDevice } from '../client/index.ts';
+import { progress } from '../scripts/cli.ts';
 import { startDevServer } from '../scripts/dev-server.ts';
-import { load, ms, type Stats, sequential, stats, writeSection } from './measure.ts';
+import { benchCommand, load, ms, type Stats, sequential, stats, writeSection } from './measure.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const UNLIMITED = { limit: 1_000_000, window_s: 60 };
 const LIMITS = JSON.stringify({ auth: UNLIMITED, api: UNLIMITED, ws: UNLIMITED });
-const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const { seconds: LOAD_SECONDS } = benchCommand(
+  'bench:realtime',
+  'Append throughput and relay latency between two devices of one user, against /health and ping.',
+);
 const CONNECTIONS = 10;
 const SAMPLES = 300;
 const SOCKET_APPENDS = 2_000;
 const IN_FLIGHT = 32;
 
+progress('Starting wrangler dev …');
 const server = await startDevServer(root, { RATE_LIMITS: LIMITS });
 
 async function signUp(): Promise<string> {
@@ -60,12 +65,14 @@ async function pings(deviceId: string, count: number): Promise<number[]> {
 }
 
 try {
+  progress('Signing up and connecting two devices …');
   const token = await signUp();
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const arrivals = new Map<string, (at: number) => void>();
   const receiver = await device(token, 'receiver', (event) => arrivals.get(event.id)?.(performance.now()));
   const sender = await device(token, 'sender');
 
+  progress(`Sequential: /health, appends, pings, acks and relays (${SAMPLES} each) …`);
   // Warm up the isolate and the actors before measuring.
   await sequential(50, () => fetch(`${server.url}/health`));
   await sequential(50, (i) =>
@@ -102,6 +109,7 @@ try {
   const ackSeq = stats(ackSamples);
   const relaySeq = stats(relaySamples);
 
+  progress(`Socket appends: ${SOCKET_APPENDS} events, ${IN_FLIGHT} in flight …`);
   // Socket appends with a window of acks outstanding, as a busy client would send them.
   const socketStart = performance.now();
   let next = 0;
@@ -115,6 +123,7 @@ try {
   );
   const socketRps = SOCKET_APPENDS / ((performance.now() - socketStart) / 1000);
 
+  progress(`Under load: /health, then appends, ${LOAD_SECONDS} s each …`);
   const healthLoad = await load(LOAD_SECONDS, CONNECTIONS, () => fetch(`${server.url}/health`));
   const appendLoad = await load(LOAD_SECONDS, CONNECTIONS, (i) =>
     fetch(`${server.url}/v1/events`, {
@@ -157,6 +166,7 @@ checked there), so one user's appends are serialised by design; throughput acros
 with the number of actors, which one local workerd process cannot show.
 `;
   writeSection('realtime', body);
+  progress('Wrote the realtime section of bench/RESULTS.md');
   console.log(body);
 } finally {
   await server.stop();

@@ -3,6 +3,7 @@
  * value fails with the variable's name, never with its value.
  */
 import * as v from 'valibot';
+import { describeIssues } from './config-issues.ts';
 
 const DEFAULT_RATE_LIMITS = {
   auth: { limit: 5, window_s: 15 * 60 },
@@ -47,7 +48,7 @@ const origin = v.pipe(
     } catch {
       return false;
     }
-  }, 'must be a comma list of origins such as https://app.example.com'),
+  }, 'must be an origin such as https://app.example.com, or *'),
 );
 
 const originList = v.pipe(
@@ -58,7 +59,7 @@ const originList = v.pipe(
       .map((item) => item.trim())
       .filter(Boolean),
   ),
-  v.array(v.union([v.literal('*'), origin], 'must be a comma list of origins or *')),
+  v.array(v.union([v.literal('*'), origin], 'must be an origin such as https://app.example.com, or *')),
 );
 
 const secret = (minLength: number) =>
@@ -77,9 +78,10 @@ const SigningKey = v.looseObject({
   d: v.pipe(v.string(), v.minLength(40, 'must be a private key (d)')),
 });
 
+const positive = 'must be an integer >= 1';
 const Bucket = v.strictObject({
-  limit: v.pipe(v.number(), v.integer(), v.minValue(1)),
-  window_s: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  limit: v.pipe(v.number(positive), v.integer(positive), v.minValue(1, positive)),
+  window_s: v.pipe(v.number(positive), v.integer(positive), v.minValue(1, positive)),
 });
 
 const RateLimits = v.strictObject({
@@ -166,20 +168,17 @@ export interface Config {
 /** Thrown at start-up; the message names the variables, never their values. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+  constructor(problems: string[]) {
     super(`Invalid configuration: ${problems.join('; ')}`);
+    this.problems = problems;
   }
 }
 
 export function parseConfig(env: Record<string, unknown>): Config {
   const result = v.safeParse(EnvSchema, env);
   if (!result.success) {
-    throw new ConfigError(
-      result.issues.map((issue) => {
-        const name = issue.path?.[0]?.key ?? 'configuration';
-        return `${String(name)} ${issue.message}`;
-      }),
-    );
+    throw new ConfigError(describeIssues(result.issues));
   }
   const e = result.output;
   return {

@@ -1,10 +1,29 @@
 /**
- * `npm start`: writes development secrets into `.env` when missing, applies the local D1
- * migrations, then serves the Worker on 127.0.0.1:$PORT (default 8787), fully offline.
+ * `npm start`: writes development secrets into `.env` when missing, checks the configuration,
+ * applies the local D1 migrations, then serves the Worker on 127.0.0.1:$PORT (default 8787),
+ * fully offline. Ctrl+C, SIGTERM or the end of its parent (`kill` of the npm process) stops
+ * wrangler and workerd with it.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fail, integerArg, parseCommand, progress } from './cli.ts';
+import { DEV_AUTH_LIMIT, devConfig } from './dev-config.ts';
 import { generateSecrets } from './secrets.ts';
+
+const USAGE = `Usage: npm start [-- --help]
+
+Serves the Worker on http://127.0.0.1:$PORT with local D1, Durable Objects and R2, offline.
+Writes missing development secrets into .env, checks the configuration (wrangler.toml [vars],
+then .env, then the environment) and applies the local D1 migrations first.
+Stop it with Ctrl+C, or by ending the npm process (kill <pid>): wrangler and workerd stop too.
+
+Environment:
+  PORT         port to listen on (default 8787). Unless .env or the environment sets them,
+               JWT_ISSUER becomes http://127.0.0.1:$PORT, and CORS_ORIGINS and
+               OAUTH_REDIRECT_ALLOWLIST also allow http://127.0.0.1:$PORT and http://localhost:$PORT.
+  RATE_LIMITS  like every variable of wrangler.toml [vars], .env and the environment override it;
+               its "auth" bucket defaults to ${DEV_AUTH_LIMIT.limit} per ${DEV_AUTH_LIMIT.window_s} s under npm start only
+               (deployed: 5 per 15 min).`;
 
 const OFFLINE = {
   WRANGLER_SEND_METRICS: 'false',
@@ -12,6 +31,31 @@ const OFFLINE = {
   WRANGLER_HIDE_BANNER: 'true',
   CLOUDFLARE_INCLUDE_PROCESS_ENV: process.env.CLOUDFLARE_INCLUDE_PROCESS_ENV ?? 'true',
 };
+const STOP_TIMEOUT_MS = 10_000;
+
+let current: ChildProcess | null = null;
+let stopping = false;
+
+/** Ends the running step (wrangler forwards the signal to workerd), then this process. */
+function stop(signal: NodeJS.Signals): void {
+  if (stopping) return;
+  stopping = true;
+  if (!current || current.exitCode !== null) process.exit(0);
+  current.kill(signal);
+  setTimeout(() => current?.kill('SIGKILL'), STOP_TIMEOUT_MS).unref();
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+// `kill` of the npm process ends npm and its shell but not us: a new parent means the old one died.
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && stop('SIGTERM'), 500).unref();
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (stopping) return Promise.resolve(1);
+  const child = spawn('wrangler', args, { stdio: 'inherit', env });
+  current = child;
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+}
 
 async function ensureEnvFile(): Promise<void> {
   const current = existsSync('.env') ? readFileSync('.env', 'utf8') : '';
@@ -23,21 +67,23 @@ async function ensureEnvFile(): Promise<void> {
   writeFileSync('.env', `${current}${current && !current.endsWith('\n') ? '\n' : ''}${header}${lines.join('\n')}\n`, {
     mode: 0o600,
   });
-  console.log(`Wrote ${missing.map(([name]) => name).join(', ')} to .env`);
+  progress(`Wrote ${missing.map(([name]) => name).join(', ')} to .env`);
 }
 
-function wrangler(args: string[], env: NodeJS.ProcessEnv): number {
-  const result = spawnSync('wrangler', args, { stdio: 'inherit', env, shell: false });
-  return result.status ?? 1;
-}
-
+parseCommand({ name: 'npm start', usage: USAGE });
+const port = integerArg('npm start', 'PORT', process.env.PORT ?? '8787', 1, 65535);
 await ensureEnvFile();
-const env = { ...process.env, ...OFFLINE };
-if (wrangler(['d1', 'migrations', 'apply', 'DB', '--local'], env) !== 0) process.exit(1);
-const port = process.env.PORT ?? '8787';
-const server = spawn('wrangler', ['dev', '--ip', '127.0.0.1', '--port', port, '--local', ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  env,
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => server.kill(signal));
-server.on('exit', (code) => process.exit(code ?? 0));
+progress('Checking the configuration …');
+const { overrides, problems } = await devConfig(port, process.env);
+if (problems.length > 0) {
+  fail(
+    'npm start',
+    `the configuration is not valid, so wrangler was not started:\n${problems.map((line) => `  ${line}\n`).join('')}` +
+      'Variables come from wrangler.toml [vars], then .env, then the environment.',
+  );
+}
+const env = { ...process.env, ...OFFLINE, ...overrides };
+progress('Applying the local D1 migrations …');
+if ((await run(['d1', 'migrations', 'apply', 'DB', '--local'], env)) !== 0) process.exit(1);
+const code = await run(['dev', '--ip', '127.0.0.1', '--port', String(port), '--local'], env);
+process.exit(stopping ? 0 : code);

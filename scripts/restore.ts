@@ -8,11 +8,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { describeLoadFailure, loadExport } from '../core/backup/load.ts';
 import { normalizePrefix } from '../core/backup/manifest.ts';
 import { restoreStatements, sqlFile } from '../core/backup/restore-sql.ts';
 import { compareMigrations } from '../core/backup/schema-level.ts';
+import { fail as failWith, parseCommand } from './cli.ts';
 import { backupBucket, directoryReader, r2Reader } from './restore/sources.ts';
 import { appliedMigrations, executeFile, locationFlags, type Outcome, type Target } from './restore/wrangler.ts';
 
@@ -31,12 +31,13 @@ const USAGE = `Usage: npm run restore -- <prefix> [options]
 const KEEP_TARGET_TABLES = ['backups'];
 
 function fail(message: string, code = 1): never {
-  console.error(`restore: ${message}`);
-  process.exit(code);
+  return failWith('restore', message, code);
 }
 
-const { values: options, positionals } = parseArgs({
-  allowPositionals: true,
+const { values: options, positionals } = parseCommand({
+  name: 'restore',
+  usage: USAGE,
+  positionals: { min: 1, max: 1 },
   options: {
     remote: { type: 'boolean', default: false },
     yes: { type: 'boolean', default: false },
@@ -45,15 +46,10 @@ const { values: options, positionals } = parseArgs({
     database: { type: 'string', default: 'DB' },
     bucket: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
   },
 });
-if (options.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const prefix = positionals.length === 1 ? normalizePrefix(positionals[0]!) : null;
-if (!prefix) fail(`name one backup run.\n\n${USAGE}`, 2);
+const prefix = normalizePrefix(positionals[0]!);
+if (!prefix) fail('the prefix must name one backup run: backups/<timestamp>/ or <timestamp> (see --help)', 2);
 if (options.remote && options['persist-to']) fail('--persist-to is for local databases only', 2);
 if (options.remote && !options.yes && !options['dry-run']) {
   fail('a --remote restore replaces the rows of every exported table in the deployed database; add --yes', 2);

@@ -1,5 +1,6 @@
 /** Development and test secrets: a fresh ES256 signing key set, a data key, an admin token. */
 import { randomBytes } from 'node:crypto';
+import { parseCommand } from './cli.ts';
 
 export async function generateSigningKey(kid: string): Promise<JsonWebKey & { kid: string; alg: string; use: string }> {
   const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
@@ -19,5 +20,13 @@ export async function generateSecrets(): Promise<Record<string, string>> {
   };
 }
 
-// `npm run secrets`: prints a fresh set as JSON, for `wrangler secret put` (see the README's deploy guide).
-if (import.meta.main) console.log(JSON.stringify(await generateSecrets(), null, 2));
+const USAGE = `Usage: npm run --silent secrets [> secrets.json]
+
+Prints a fresh set of secrets as JSON: JWT_SIGNING_KEYS (one ES256 private key),
+DATA_ENCRYPTION_KEY and ADMIN_TOKEN, for \`wrangler secret put\` (see the README's deploy guide).
+The output holds private keys: redirect it to a file, never into a log.`;
+
+if (import.meta.main) {
+  parseCommand({ name: 'secrets', usage: USAGE });
+  console.log(JSON.stringify(await generateSecrets(), null, 2));
+}

@@ -78,6 +78,48 @@ describe('configuration', () => {
     expect(problems({ REQUEST_TIMEOUT_MS: '10' }).join()).toMatch(/REQUEST_TIMEOUT_MS must be at least/);
   });
 
+  it('names the path inside a JSON variable, without the value', () => {
+    expect(problems({ RATE_LIMITS: '{"auth":{"limit":5,"window_s":0}}' })).toEqual([
+      'RATE_LIMITS.auth.window_s must be an integer >= 1',
+    ]);
+    expect(problems({ RATE_LIMITS: '{"auth":{"limit":"lots","window_s":60}}' })).toEqual([
+      'RATE_LIMITS.auth.limit must be an integer >= 1',
+    ]);
+    expect(problems({ RATE_LIMITS: '{"bogus":{"limit":1,"window_s":1}}' })).toEqual([
+      'RATE_LIMITS.bogus is not a known key',
+    ]);
+    const provider = problems({
+      OAUTH_PROVIDERS: '{"github":{"client_id":"","client_secret":"s3cr3t-v4lue","issuer":"nope"}}',
+    });
+    expect(provider).toEqual([
+      'OAUTH_PROVIDERS.github.client_id must not be empty',
+      'OAUTH_PROVIDERS.github.issuer must be a URL',
+    ]);
+    expect(provider.join()).not.toMatch(/s3cr3t|nope/);
+  });
+
+  it('names the key and the field of a bad signing key', () => {
+    const keys = JSON.parse(env.JWT_SIGNING_KEYS) as Record<string, string>[];
+    const weak = JSON.stringify([keys[0], { ...keys[0], kid: 'second', d: 'short' }]);
+    expect(problems({ JWT_SIGNING_KEYS: weak })).toEqual(['JWT_SIGNING_KEYS[1].d must be a private key (d)']);
+  });
+
+  it('names the position of a bad origin in a comma list', () => {
+    expect(problems({ CORS_ORIGINS: 'https://a.example, https://b.example/path' })).toEqual([
+      'CORS_ORIGINS[1] must be an origin such as https://app.example.com, or *',
+    ]);
+  });
+
+  it('never quotes a received value, even in messages it does not define', () => {
+    const lines = problems({ ENVIRONMENT: 'prod-typo', APP_NAME: '', BACKUP_RETENTION: '5000' });
+    expect(lines).toEqual([
+      'ENVIRONMENT must be ("development" | "test" | "staging" | "production")',
+      'BACKUP_RETENTION must be at most 1000',
+      'APP_NAME must not be empty',
+    ]);
+    expect(lines.join()).not.toMatch(/prod-typo|5000|received/i);
+  });
+
   it('refuses an unknown environment name', () => {
     expect(problems({ ENVIRONMENT: 'prod' }).join()).toMatch(/^ENVIRONMENT/);
   });
