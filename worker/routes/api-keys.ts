@@ -83,7 +83,7 @@ export const apiKeyRoutes = [
       };
       await insertApiKey(rc.env.DB, row);
       await audit(rc, userId, 'api_key_created', { api_key_id: row.id, scopes: row.scopes });
-      return json({ ...present(row), key }, 201, { 'cache-control': 'no-store' });
+      return json({ ...present(row), key }, 201);
     },
   }),
   route({
@@ -148,9 +148,7 @@ export const apiKeyRoutes = [
         throw new ApiError('not_found', 'No such API key.');
       }
       await audit(rc, userId, 'api_key_rotated', { api_key_id: id, grace_hours: query.grace_hours });
-      return json({ id, key, prefix, previous_valid_until: new Date(previousExpiresAt).toISOString() }, 200, {
-        'cache-control': 'no-store',
-      });
+      return json({ id, key, prefix, previous_valid_until: new Date(previousExpiresAt).toISOString() });
     },
   }),
 ];

@@ -102,7 +102,6 @@ export const meRoutes = [
       if (!rows) throw new ApiError('unauthorized');
       return json({ exported_at: new Date().toISOString(), ...rows, ...actorState }, 200, {
         'content-disposition': 'attachment; filename="export.json"',
-        'cache-control': 'no-store',
       });
     },
   }),

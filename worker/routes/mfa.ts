@@ -110,7 +110,7 @@ export const mfaRoutes = [
       }
       await audit(rc, userId, 'mfa_enrolment_started');
       const uri = otpauthUri(secret, rc.config.appName, profile.email);
-      return json({ secret, otpauth_uri: uri, qr_svg: qrSvg(uri) }, 200, { 'cache-control': 'no-store' });
+      return json({ secret, otpauth_uri: uri, qr_svg: qrSvg(uri) });
     },
   }),
   route({
@@ -142,7 +142,7 @@ export const mfaRoutes = [
       const codes = await issueBackupCodes(rc, userId);
       await refreshProfile(rc, userId);
       await audit(rc, userId, 'mfa_enabled');
-      return json({ backup_codes: codes }, 200, { 'cache-control': 'no-store' });
+      return json({ backup_codes: codes });
     },
   }),
   route({
@@ -192,7 +192,7 @@ export const mfaRoutes = [
       await requireSecondFactor(rc, userId, body.code, { allowBackup: false });
       const codes = await issueBackupCodes(rc, userId);
       await audit(rc, userId, 'backup_codes_regenerated');
-      return json({ backup_codes: codes }, 200, { 'cache-control': 'no-store' });
+      return json({ backup_codes: codes });
     },
   }),
 ];
