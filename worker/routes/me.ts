@@ -64,7 +64,7 @@ export const meRoutes = [
     },
     async handle({ rc, body }) {
       const user = await requirePassword(rc, body.current_password, 'current_password');
-      await requireAcceptablePassword(body.new_password, 'new_password');
+      await requireAcceptablePassword(body.new_password, 'new_password', user);
       await updateUser(rc.env.DB, user.id, { passwordHash: hashPassword(body.new_password) });
       const revoked = await userActor(rc, user.id).revokeOtherSessions(rc.principal?.sessionId ?? null);
       await audit(rc, user.id, 'password_changed', { sessions_revoked: revoked });
