@@ -11,7 +11,7 @@ import { audit } from '../auth/audit';
 import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
 import { tokensResponse } from '../auth/issue';
-import { locked, passwordPolicy } from '../auth/lockout';
+import { locked, passwordPolicy, unknownEmailGuard } from '../auth/lockout';
 import { callerId } from '../auth/profile';
 import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
@@ -84,6 +84,8 @@ export const authRoutes = [
     async handle({ rc, body, query }) {
       const user = await findUserByEmail(rc.env.DB, body.email);
       if (!user?.passwordHash) {
+        const attempt = await (await unknownEmailGuard(rc, body.email)).beginLogin(passwordPolicy(rc));
+        if (attempt.locked) throw locked(attempt.retryAfterS);
         verifyDecoy(body.password);
         throw new ApiError('unauthorized', BAD_CREDENTIALS);
       }
