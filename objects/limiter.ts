@@ -5,7 +5,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Decision, Window } from '../core/rate-limit';
-import { COUNTERS_DDL, hitCounter } from './shared/counters';
+import { COUNTERS_DDL, hitCounter, refundCounter } from './shared/counters';
 import { type GuardState, LOGIN_GUARD_DDL, LoginGuard } from './shared/login-guard';
 
 // An account's count lasts until a success; an unknown email's, which never succeeds, lasts
@@ -27,6 +27,11 @@ export class LimiterObject extends DurableObject<Env> {
     const decision = hitCounter(this.ctx.storage.sql, bucket, window, Date.now());
     await this.forgetAfter(window.window_s);
     return decision;
+  }
+
+  /** Takes back one hit of `bucket`: an attempt counted as a failure turned out right. */
+  refund(bucket: string, window: Window): Decision {
+    return refundCounter(this.ctx.storage.sql, bucket, window, Date.now());
   }
 
   /** A sign-in attempt for an email without an account: the lockout of `UserObject.beginLogin`. */
