@@ -71,6 +71,22 @@ describe('readiness cache', () => {
     expect(calls.d1).toBe(2);
   });
 
+  it('answers from the last probe while a newer one is under way, so a burst starts one probe', async () => {
+    const { env: e, calls } = countingEnv();
+    await ready(e);
+    let release = (_value: null) => {};
+    e.BACKUPS = { head: () => new Promise<null>((resolve) => (release = resolve)) } as unknown as R2Bucket;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 5_001);
+    const slow = ready(e);
+    await vi.waitFor(() => expect(calls.d1).toBe(2));
+    const during = await Promise.all([ready(e), ready(e), ready(e)]);
+    expect(during.map((a) => a.body.cached)).toEqual([true, true, true]);
+    expect(calls.d1).toBe(2);
+    release(null);
+    expect((await slow).body.cached).toBe(false);
+  });
+
   it('caches per isolate for requests through the deployed entry point', async () => {
     await call('/health/ready');
     const again = (await (await call('/health/ready')).json()) as ReadyBody;
