@@ -12,6 +12,7 @@ const DEFAULT_RATE_LIMITS = {
   ws: { limit: 50, window_s: 1 },
   lockout: { limit: 5, window_s: 30 * 60 },
   connect: { limit: 30, window_s: 60 },
+  admin: { limit: 10, window_s: 15 * 60 },
 } as const;
 
 /** Values that are placeholders, not secrets. */
@@ -91,6 +92,7 @@ const RateLimits = v.strictObject({
   ws: v.optional(Bucket, DEFAULT_RATE_LIMITS.ws),
   lockout: v.optional(Bucket, DEFAULT_RATE_LIMITS.lockout),
   connect: v.optional(Bucket, DEFAULT_RATE_LIMITS.connect),
+  admin: v.optional(Bucket, DEFAULT_RATE_LIMITS.admin),
 });
 
 const OAuthProvider = v.strictObject({

@@ -39,16 +39,20 @@ function parsePhc(phc: string): Phc | null {
   return { m: Number(match[1]), t: Number(match[2]), p: Number(match[3]), salt, hash };
 }
 
+// Every hash this module has stored was made from the NFKC form, so old hashes need no
+// fallback to the raw form (which would cost a second argon2id run on a wrong password).
 function derive(password: string, salt: Uint8Array, params: { m: number; t: number; p: number }, dkLen: number) {
   return argon2id(utf8(password.normalize('NFKC')), salt, { ...params, dkLen });
 }
 
+/** A PHC string for the NFKC form of `password`, with a fresh salt. */
 export function hashPassword(password: string, params: { m: number; t: number; p: number } = ARGON2_PARAMS): string {
   const salt = randomBytes(SALT_BYTES);
   const hash = derive(password, salt, params, HASH_BYTES);
   return `$argon2id$v=19$m=${params.m},t=${params.t},p=${params.p}$${toB64(salt)}$${toB64(hash)}`;
 }
 
+/** True when `password`, once NFKC-normalised, matches the PHC string; false for a malformed one. */
 export function verifyPassword(password: string, phc: string): boolean {
   const parsed = parsePhc(phc);
   if (!parsed) return false;

@@ -38,6 +38,29 @@ export function countHit(
   };
 }
 
+/**
+ * Takes back one hit of the current window, for a request counted before it was known to be
+ * harmless (a failure limit counts every attempt first, so concurrent ones cannot slip past).
+ */
+export function refundHit(
+  counter: Counter | null,
+  window: Window,
+  now: number,
+): { counter: Counter | null; decision: Decision } {
+  const length = window.window_s * 1000;
+  const current = counter && now - counter.windowStart < length ? counter : null;
+  const next = current ? { ...current, count: Math.max(0, current.count - 1) } : null;
+  return {
+    counter: next,
+    decision: {
+      allowed: true,
+      limit: window.limit,
+      remaining: window.limit - (next?.count ?? 0),
+      reset: next ? Math.max(1, Math.ceil((next.windowStart + length - now) / 1000)) : window.window_s,
+    },
+  };
+}
+
 export function rateLimitHeaders(decision: Decision): Record<string, string> {
   const headers: Record<string, string> = {
     'x-ratelimit-limit': String(decision.limit),

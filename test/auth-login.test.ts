@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { hashPassword } from '../core/password';
-import { call, expectError, freshIp, login, PASSWORD, signup } from './helpers';
+import { call, expectError, freshIp, login, PASSWORD, signup, uniqueEmail } from './helpers';
 
 const auditTypes = async (userId: string) =>
   (
@@ -72,8 +72,9 @@ describe('POST /v1/auth/login', () => {
 
   it('limits sign-in attempts per address and says so in headers', async () => {
     const ip = freshIp();
+    const email = uniqueEmail('nobody');
     const responses: Response[] = [];
-    for (let i = 0; i < 6; i++) responses.push(await login('nobody@example.com', 'whatever-password', ip));
+    for (let i = 0; i < 6; i++) responses.push(await login(email, 'whatever-password', ip));
     expect(responses.slice(0, 5).map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
     expect(responses[0]!.headers.get('x-ratelimit-limit')).toBe('5');
     expect(responses[0]!.headers.get('x-ratelimit-remaining')).toBe('4');
@@ -86,8 +87,9 @@ describe('POST /v1/auth/login', () => {
 
   it('counts exactly under concurrent requests from one address', async () => {
     const ip = freshIp();
+    const email = uniqueEmail('nobody');
     const statuses = await Promise.all(
-      Array.from({ length: 12 }, () => login('nobody@example.com', 'whatever-password', ip).then((r) => r.status)),
+      Array.from({ length: 12 }, () => login(email, 'whatever-password', ip).then((r) => r.status)),
     );
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(7);
@@ -96,7 +98,7 @@ describe('POST /v1/auth/login', () => {
   it('shares the auth limit between signup and login', async () => {
     const ip = freshIp();
     for (let i = 0; i < 5; i++) await call('/v1/auth/signup', { method: 'POST', body: {}, ip });
-    await expectError(await login('nobody@example.com', 'whatever-password', ip), 429, 'rate_limited');
+    await expectError(await login(uniqueEmail('nobody'), 'whatever-password', ip), 429, 'rate_limited');
   });
 
   it('upgrades a hash made with older parameters on the next sign-in', async () => {

@@ -20,6 +20,7 @@ describe('configuration', () => {
     expect(config.environment).toBe('test');
     expect(config.rateLimits.auth).toEqual({ limit: 5, window_s: 900 });
     expect(config.rateLimits.ws).toEqual({ limit: 50, window_s: 1 });
+    expect(config.rateLimits.admin).toEqual({ limit: 10, window_s: 900 });
     expect(config.requestTimeoutMs).toBe(30_000);
     expect(config.jwt.signingKeys.length).toBeGreaterThanOrEqual(1);
   });

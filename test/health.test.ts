@@ -19,6 +19,7 @@ describe('health', () => {
       version: env.APP_VERSION,
       build: env.BUILD_ID,
       checks: { d1: 'ok', durable_objects: 'ok', r2: 'ok' },
+      cached: false,
     });
   });
 

@@ -139,7 +139,7 @@ describe('the document generator', () => {
     const statuses = (r: AnyRoute) => Object.keys(operationOf(document, r)!.responses).sort();
     expect(statuses(limited)).toEqual(['201', '400', '404', '409', '413', '429', '500', '504']);
     expect(statuses(user)).toEqual(['200', '401', '403', '429', '500', '504']);
-    expect(statuses(admin)).toEqual(['200', '401', '404', '500', '504']);
+    expect(statuses(admin)).toEqual(['200', '401', '404', '429', '500', '504']);
     const conflict = operationOf(document, limited)!.responses['409']!;
     expect(conflict.content).toEqual({
       'application/json': expect.objectContaining({ schema: { $ref: '#/components/schemas/Error' } }),
@@ -169,7 +169,12 @@ describe('the document generator', () => {
       'x-ratelimit-reset',
     ]);
     expect(created['429']!.headers).toHaveProperty('retry-after');
-    expect(Object.keys(operationOf(document, admin)!.responses['200']!.headers!)).toEqual(['x-request-id']);
+    expect(Object.keys(operationOf(document, admin)!.responses['200']!.headers!)).toEqual([
+      'x-request-id',
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+    ]);
   });
 
   it('asks users for a token, an API key with the route scope, or the cookie; admins for the operator token', () => {

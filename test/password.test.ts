@@ -26,4 +26,12 @@ describe('argon2id password hashing', () => {
     expect(needsRehash(DECOY_HASH)).toBe(false);
     expect(ARGON2_PARAMS).toEqual({ m: 19456, t: 2, p: 1 });
   });
+
+  it('hashes the NFKC form, so a stored hash verifies the password however it is composed', () => {
+    // Made by this module before the policy change: hashes have always been of the NFKC form.
+    const stored = '$argon2id$v=19$m=19456,t=2,p=1$wRTMeU2hQbh7zLZicfaphA$9Xi+P6timz2vKkjkV7xvZng+vd2F9azaHsCjNqzaNtI';
+    expect(verifyPassword('Ｃｏｒｒｅｃｔ ﬁsh ｈｏｒｓｅ ²', stored)).toBe(true);
+    expect(verifyPassword('Correct fish horse 2', stored)).toBe(true);
+    expect(verifyPassword('correct fish horse 2', stored)).toBe(false);
+  });
 });

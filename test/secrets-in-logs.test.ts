@@ -14,7 +14,7 @@ describe('logs never contain secrets', () => {
 
   it('keeps passwords, tokens and the authorization header out of every line of a full session', async () => {
     const password = 'unique-canary-passphrase-1';
-    const email = uniqueEmail('canary');
+    const email = uniqueEmail('logcheck');
     const tokens = await signup({ email, password });
     await login(email, 'wrong-canary-passphrase-2');
     await call('/v1/me', { token: tokens.access_token, headers: { cookie: 'session=cookie-canary-3' } });

@@ -20,12 +20,21 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(encoder.encode(x), encoder.encode(y));
 }
 
+/**
+ * The operator's bearer token, with at most `admin` failures per IP and window: past them even
+ * the right token answers 429 from that address. Every attempt counts before the comparison
+ * and the right token is refunded, so concurrent guesses cannot slip past the limit.
+ */
 async function requireAdmin(request: Request, rc: RequestContext): Promise<void> {
   const expected = rc.config.adminToken;
   // Operator routes do not exist at all when ADMIN_TOKEN is unset.
   if (!expected) throw new ApiError('not_found');
+  const limiter = rc.env.LIMITER.getByName(rc.ip);
+  const window = rc.config.rateLimits.admin;
+  applyRateLimit(rc, await limiter.hit('admin', window));
   const token = bearerToken(request);
   if (!token || !(await secretsEqual(token, expected))) throw new ApiError('unauthorized');
+  applyRateLimit(rc, await limiter.refund('admin', window));
 }
 
 /** Establishes who is calling, as the route's access mode demands. */

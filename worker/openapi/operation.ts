@@ -34,11 +34,12 @@ function errorStatuses(route: AnyRoute): number[] {
   return [...statuses];
 }
 
-const isLimited = (route: AnyRoute): boolean => route.ipLimit !== undefined || route.access === 'user';
+const isLimited = (route: AnyRoute): boolean => route.ipLimit !== undefined || route.access !== 'public';
 
 function limitNote(route: AnyRoute): string | null {
   if (route.ipLimit) return `Rate limit: the \`${route.ipLimit}\` bucket, per client IP.`;
   if (route.access === 'user') return 'Rate limit: the `api` bucket, per user.';
+  if (route.access === 'admin') return 'Rate limit: the `admin` bucket, per client IP; only failed tokens count.';
   return null;
 }
 

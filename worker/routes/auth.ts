@@ -3,7 +3,7 @@ import { findUserByEmail, insertUser, toProfile, updateUser } from '../../core/d
 import { randomId } from '../../core/encoding';
 import { publicJwks } from '../../core/jwt';
 import { hashPassword, needsRehash, verifyDecoy, verifyPassword } from '../../core/password';
-import { passwordProblem } from '../../core/password-policy';
+import { type PasswordContext, passwordProblem } from '../../core/password-policy';
 import { CookieMode, JwksOut, Login, Refresh, Signup, TokensOut } from '../../core/schemas/auth';
 import { userIdOf } from '../../core/user-token';
 import { clientInfo, knownUserActor, userActor } from '../auth/actor';
@@ -11,15 +11,20 @@ import { audit } from '../auth/audit';
 import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
 import { tokensResponse } from '../auth/issue';
-import { locked, passwordPolicy } from '../auth/lockout';
+import { locked, passwordPolicy, unknownEmailGuard } from '../auth/lockout';
 import { callerId } from '../auth/profile';
 import { ApiError } from '../errors';
 import { json, noContent, route } from '../route';
 
 const BAD_CREDENTIALS = 'The email or password is wrong.';
 
-export async function requireAcceptablePassword(password: string, field: string): Promise<void> {
-  const problem = await passwordProblem(password);
+/** 400 naming `field` and the reason when `password` may not become the account's password. */
+export async function requireAcceptablePassword(
+  password: string,
+  field: string,
+  account: PasswordContext,
+): Promise<void> {
+  const problem = await passwordProblem(password, account);
   if (problem) {
     throw new ApiError('invalid_request', 'The password is not acceptable.', {
       details: [{ path: field, message: problem }],
@@ -42,7 +47,7 @@ export const authRoutes = [
       409: { description: 'An account with this email exists.' },
     },
     async handle({ rc, body, query }) {
-      await requireAcceptablePassword(body.password, 'password');
+      await requireAcceptablePassword(body.password, 'password', { email: body.email, name: body.name });
       const now = Date.now();
       const row = {
         id: randomId(),
@@ -81,6 +86,8 @@ export const authRoutes = [
     async handle({ rc, body, query }) {
       const user = await findUserByEmail(rc.env.DB, body.email);
       if (!user?.passwordHash) {
+        const attempt = await (await unknownEmailGuard(rc, body.email)).beginLogin(passwordPolicy(rc));
+        if (attempt.locked) throw locked(attempt.retryAfterS);
         verifyDecoy(body.password);
         throw new ApiError('unauthorized', BAD_CREDENTIALS);
       }

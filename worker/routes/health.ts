@@ -6,6 +6,8 @@ import { MAINTENANCE_NAME } from '../../objects/maintenance';
 import { json, route } from '../route';
 
 const CHECK_TIMEOUT_MS = 2_000;
+/** How long an isolate answers readiness from its last probe, so the route cannot hammer D1, R2 and the maintenance actor. */
+export const READY_CACHE_MS = 5_000;
 
 const Liveness = v.object({ status: v.literal('ok') });
 const Readiness = v.object({
@@ -13,7 +15,10 @@ const Readiness = v.object({
   version: v.string(),
   build: v.string(),
   checks: v.record(v.string(), v.picklist(['ok', 'failed'])),
+  cached: v.boolean(),
 });
+
+type Report = Record<string, 'ok' | 'failed'>;
 
 const checks: Record<string, (env: Env) => Promise<unknown>> = {
   d1: (env) => env.DB.prepare('SELECT 1').first(),
@@ -30,6 +35,31 @@ async function probe(name: string, run: () => Promise<unknown>): Promise<'ok' | 
   } catch (error) {
     log('warn', 'readiness check failed', { check: name, ...describeError(error) });
     return 'failed';
+  }
+}
+
+async function probeAll(env: Env): Promise<Report> {
+  const names = Object.keys(checks);
+  const results = await Promise.all(names.map((name) => probe(name, () => checks[name]!(env))));
+  return Object.fromEntries(names.map((name, i) => [name, results[i]!]));
+}
+
+// Per isolate, keyed by its env object (as configFrom is). Only settled results are shared:
+// a promise resolved by another request's I/O must not be awaited across requests in workerd.
+const lastProbe = new WeakMap<object, { checks: Report; at: number }>();
+const probing = new WeakSet<object>();
+
+/** The last probe's report while it is fresh (or while a new probe runs), else a new probe's. */
+async function readiness(env: Env): Promise<{ checks: Report; cached: boolean }> {
+  const last = lastProbe.get(env);
+  if (last && (Date.now() - last.at < READY_CACHE_MS || probing.has(env))) return { checks: last.checks, cached: true };
+  probing.add(env);
+  try {
+    const report = await probeAll(env);
+    lastProbe.set(env, { checks: report, at: Date.now() });
+    return { checks: report, cached: false };
+  } finally {
+    probing.delete(env);
   }
 }
 
@@ -50,16 +80,20 @@ export const healthRoutes = [
     tag: 'Operations',
     access: 'public',
     responses: {
-      200: { description: 'Every dependency answers.', schema: Readiness },
+      200: { description: 'Every dependency answers (`cached`: as of a probe of the last 5 s).', schema: Readiness },
       503: { description: 'A dependency failed; `checks` names it.', schema: Readiness },
     },
     async handle({ rc }) {
-      const names = Object.keys(checks);
-      const results = await Promise.all(names.map((name) => probe(name, () => checks[name]!(rc.env))));
-      const report = Object.fromEntries(names.map((name, i) => [name, results[i]]));
-      const healthy = results.every((result) => result === 'ok');
+      const { checks: report, cached } = await readiness(rc.env);
+      const healthy = Object.values(report).every((result) => result === 'ok');
       return json(
-        { status: healthy ? 'ok' : 'degraded', version: rc.config.version, build: rc.config.build, checks: report },
+        {
+          status: healthy ? 'ok' : 'degraded',
+          version: rc.config.version,
+          build: rc.config.build,
+          checks: report,
+          cached,
+        },
         healthy ? 200 : 503,
       );
     },

@@ -71,7 +71,7 @@ export const meRoutes = [
     },
     async handle({ rc, body }) {
       const user = await requirePassword(rc, body.current_password, 'current_password', body.reauth);
-      await requireAcceptablePassword(body.new_password, 'new_password');
+      await requireAcceptablePassword(body.new_password, 'new_password', user);
       await updateUser(rc.env.DB, user.id, {
         passwordHash: hashPassword(body.new_password),
         passwordSetAt: Date.now(),

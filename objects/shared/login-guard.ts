@@ -2,9 +2,14 @@
  * Lockout: N failures in a row lock, whatever the address. Each attempt is counted as a
  * failure before its secret is checked, and a success clears the count: concurrent attempts
  * cannot slip past the limit while their checks run. One guard watches passwords (sign-in and
- * re-checks), another second-factor codes across every mfa_token and signed-in check.
+ * re-checks), another second-factor codes across every mfa_token and signed-in check. The
+ * limiter keeps one per unknown email, so an email without an account locks the same way.
  */
 import type { Window } from '../../core/rate-limit';
+
+/** The guard's one-row table, for actors that keep a single guard (the user actor has its own in its migrations). */
+export const LOGIN_GUARD_DDL =
+  'CREATE TABLE IF NOT EXISTS login_guard (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), failures INTEGER NOT NULL, locked_until INTEGER)';
 
 export interface GuardState {
   locked: boolean;
