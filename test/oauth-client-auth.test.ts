@@ -114,6 +114,27 @@ describe('client authentication at the token endpoint', () => {
     expect(landing(callback).searchParams.get('error')).toBe('unauthorized');
   });
 
+  it('answers upstream_unavailable and logs the provider, never the key, when the key does not import', async () => {
+    mockProviders(keyed);
+    const lines: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
+    const broken = { ...privateJwk, x: privateJwk.y, kid: 'client-key-broken' };
+    const unusable = oauthEnv({
+      keyed: {
+        issuer: keyed.issuer,
+        client_id: keyed.clientId,
+        token_endpoint_auth_method: 'private_key_jwt',
+        private_key_jwk: broken,
+      },
+    });
+    const before = keyed.tokenRequests.length;
+    const callback = await roundTrip(unusable, keyed, 'keyed', user('broken'));
+    expect(landing(callback).searchParams.get('error')).toBe('upstream_unavailable');
+    expect(keyed.tokenRequests.length).toBe(before);
+    expect(lines.join('\n')).toContain('"provider":"keyed"');
+    expect(lines.join('\n')).not.toContain(privateJwk.d as string);
+  });
+
   for (const [provider, expectAuth] of [
     ['basic', (r: TokenRequest) => expect(r.authorization).toMatch(/^Basic /)],
     ['keyed', (r: TokenRequest) => expect(r.form.get('client_assertion_type')).toBe(ASSERTION_TYPE)],

@@ -5,7 +5,8 @@
  */
 import { importJWK } from 'jose';
 import * as o from 'oauth4webapi';
-import type { Result } from '../result';
+import { log } from '../log';
+import { err, type Result } from '../result';
 import { type ProviderFailure, providerFetch, settle } from './http';
 import type { Provider } from './provider';
 
@@ -39,23 +40,35 @@ function serverOf(p: Provider): o.AuthorizationServer {
 
 const clientOf = (p: Provider): o.Client => ({ client_id: p.clientId, [o.clockTolerance]: CLOCK_TOLERANCE_S });
 
-const keys = new WeakMap<object, Promise<o.PrivateKey>>();
+const keys = new WeakMap<object, Promise<o.PrivateKey | null>>();
 
-async function authOf(p: Provider): Promise<o.ClientAuth> {
+/** The provider's client authentication; null when its private key cannot be imported (logged). */
+async function authOf(p: Provider): Promise<o.ClientAuth | null> {
   const auth = p.clientAuth;
   if (auth.method !== 'private_key_jwt')
     return auth.method === 'client_secret_basic' ? o.ClientSecretBasic(auth.secret) : o.ClientSecretPost(auth.secret);
   let key = keys.get(auth.jwk);
   if (!key) {
     const { kid, alg } = auth.jwk;
-    key = importJWK(auth.jwk, alg).then((k) => ({ key: k as CryptoKey, ...(kid ? { kid } : {}) }));
+    key = importJWK(auth.jwk, alg).then(
+      (k) => ({ key: k as CryptoKey, ...(kid ? { kid } : {}) }),
+      () => {
+        log('error', 'OAuth client key cannot be imported', { provider: p.name });
+        return null;
+      },
+    );
     keys.set(auth.jwk, key);
   }
-  return o.PrivateKeyJwt(await key);
+  const imported = await key;
+  return imported && o.PrivateKeyJwt(imported);
 }
 
+// A key that passed the start-up check but does not import is our fault: `unavailable`, so a
+// refresh is retried and backed off rather than blamed on the user's grant.
+const NO_CLIENT_AUTH = err({ type: 'unavailable', status: null } as const);
+
 /** An OIDC discovery document, checked to name the issuer it was fetched for. */
-export const discover = (issuer: string): Promise<Result<o.AuthorizationServer, ProviderFailure>> =>
+export const discoveryDocument = (issuer: string): Promise<Result<o.AuthorizationServer, ProviderFailure>> =>
   settle(
     (async () => {
       const url = new URL(issuer);
@@ -82,11 +95,13 @@ const answerOf = (t: o.TokenEndpointResponse, claims: o.IDToken | null): TokenAn
  * The authorization code grant with the PKCE verifier. For an OIDC provider the ID token is
  * required and checked: signature against the JWKS, `iss`, `aud`, `exp`, `iat` and our `nonce`.
  */
-export const codeGrant = (
+export async function codeGrant(
   p: Provider,
   input: { code: string; verifier: string; redirectUri: string; nonce: string },
-): Promise<Result<TokenAnswer, ProviderFailure>> =>
-  settle(
+): Promise<Result<TokenAnswer, ProviderFailure>> {
+  const auth = await authOf(p);
+  if (!auth) return NO_CLIENT_AUTH;
+  return settle(
     (async () => {
       const as = serverOf(p);
       const client = clientOf(p);
@@ -95,7 +110,7 @@ export const codeGrant = (
       const response = await o.authorizationCodeGrantRequest(
         as,
         client,
-        await authOf(p),
+        auth,
         params,
         input.redirectUri,
         input.verifier,
@@ -111,17 +126,21 @@ export const codeGrant = (
       return answerOf(tokens, o.getValidatedIdTokenClaims(tokens) ?? null);
     })(),
   );
+}
 
 /** The refresh token grant, with the same client authentication. */
-export const refreshGrant = (p: Provider, refreshToken: string): Promise<Result<TokenAnswer, ProviderFailure>> =>
-  settle(
+export async function refreshGrant(p: Provider, refreshToken: string): Promise<Result<TokenAnswer, ProviderFailure>> {
+  const auth = await authOf(p);
+  if (!auth) return NO_CLIENT_AUTH;
+  return settle(
     (async () => {
       const as = serverOf(p);
       const client = clientOf(p);
-      const response = await o.refreshTokenGrantRequest(as, client, await authOf(p), refreshToken, options());
+      const response = await o.refreshTokenGrantRequest(as, client, auth, refreshToken, options());
       return answerOf(await o.processRefreshTokenResponse(as, client, response), null);
     })(),
   );
+}
 
 /** A bearer GET to the userinfo endpoint, or to `url` (GitHub's REST API); the answer is the caller's to read. */
 export const bearerGet = (p: Provider, accessToken: string, url?: string): Promise<Result<Response, ProviderFailure>> =>

@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot';
 import { err, ok, type Result } from '../result';
-import { discover as fetchDocument } from './client';
+import { discoveryDocument } from './client';
 
 const Url = v.pipe(v.string(), v.url());
 const DiscoveryDocument = v.looseObject({
@@ -23,7 +23,7 @@ const cache = new Map<string, { document: Discovery; until: number }>();
 export async function discover(issuer: string, now = Date.now()): Promise<Result<Discovery, { type: 'unavailable' }>> {
   const hit = cache.get(issuer);
   if (hit && hit.until > now) return ok(hit.document);
-  const answer = await fetchDocument(issuer);
+  const answer = await discoveryDocument(issuer);
   const parsed = answer.ok ? v.safeParse(DiscoveryDocument, answer.value) : null;
   if (!parsed?.success) return err({ type: 'unavailable' });
   cache.set(issuer, { document: parsed.output, until: now + CACHE_MS });
