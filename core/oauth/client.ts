@@ -91,56 +91,41 @@ const answerOf = (t: o.TokenEndpointResponse, claims: o.IDToken | null): TokenAn
   claims,
 });
 
+/** One token endpoint call, with the provider's server, client and client authentication. */
+async function grant(
+  p: Provider,
+  call: (as: o.AuthorizationServer, client: o.Client, auth: o.ClientAuth) => Promise<TokenAnswer>,
+): Promise<Result<TokenAnswer, ProviderFailure>> {
+  const auth = await authOf(p);
+  return auth ? settle(call(serverOf(p), clientOf(p), auth)) : NO_CLIENT_AUTH;
+}
+
 /**
  * The authorization code grant with the PKCE verifier. For an OIDC provider the ID token is
  * required and checked: signature against the JWKS, `iss`, `aud`, `exp`, `iat` and our `nonce`.
  */
-export async function codeGrant(
-  p: Provider,
-  input: { code: string; verifier: string; redirectUri: string; nonce: string },
-): Promise<Result<TokenAnswer, ProviderFailure>> {
-  const auth = await authOf(p);
-  if (!auth) return NO_CLIENT_AUTH;
-  return settle(
-    (async () => {
-      const as = serverOf(p);
-      const client = clientOf(p);
-      // Our own state record has already been taken and matched: only the code is passed on.
-      const params = o.validateAuthResponse(as, client, new URLSearchParams({ code: input.code }), o.expectNoState);
-      const response = await o.authorizationCodeGrantRequest(
-        as,
-        client,
-        auth,
-        params,
-        input.redirectUri,
-        input.verifier,
-        options(),
-      );
-      if (p.identity !== 'id_token')
-        return answerOf(await o.processAuthorizationCodeResponse(as, client, response), null);
-      const tokens = await o.processAuthorizationCodeResponse(as, client, response, {
-        expectedNonce: input.nonce,
-        requireIdToken: true,
-      });
-      await o.validateApplicationLevelSignature(as, response, options());
-      return answerOf(tokens, o.getValidatedIdTokenClaims(tokens) ?? null);
-    })(),
-  );
-}
+export const codeGrant = (p: Provider, input: { code: string; verifier: string; redirectUri: string; nonce: string }) =>
+  grant(p, async (as, client, auth) => {
+    // Our own state record has already been taken and matched: only the code is passed on.
+    const params = o.validateAuthResponse(as, client, new URLSearchParams({ code: input.code }), o.expectNoState);
+    const { redirectUri, verifier } = input;
+    const response = await o.authorizationCodeGrantRequest(as, client, auth, params, redirectUri, verifier, options());
+    if (p.identity !== 'id_token')
+      return answerOf(await o.processAuthorizationCodeResponse(as, client, response), null);
+    const tokens = await o.processAuthorizationCodeResponse(as, client, response, {
+      expectedNonce: input.nonce,
+      requireIdToken: true,
+    });
+    await o.validateApplicationLevelSignature(as, response, options());
+    return answerOf(tokens, o.getValidatedIdTokenClaims(tokens) ?? null);
+  });
 
 /** The refresh token grant, with the same client authentication. */
-export async function refreshGrant(p: Provider, refreshToken: string): Promise<Result<TokenAnswer, ProviderFailure>> {
-  const auth = await authOf(p);
-  if (!auth) return NO_CLIENT_AUTH;
-  return settle(
-    (async () => {
-      const as = serverOf(p);
-      const client = clientOf(p);
-      const response = await o.refreshTokenGrantRequest(as, client, auth, refreshToken, options());
-      return answerOf(await o.processRefreshTokenResponse(as, client, response), null);
-    })(),
-  );
-}
+export const refreshGrant = (p: Provider, refreshToken: string) =>
+  grant(p, async (as, client, auth) => {
+    const response = await o.refreshTokenGrantRequest(as, client, auth, refreshToken, options());
+    return answerOf(await o.processRefreshTokenResponse(as, client, response), null);
+  });
 
 /** A bearer GET to the userinfo endpoint, or to `url` (GitHub's REST API); the answer is the caller's to read. */
 export const bearerGet = (p: Provider, accessToken: string, url?: string): Promise<Result<Response, ProviderFailure>> =>
