@@ -11,7 +11,19 @@ import { type ProviderFailure, providerFetch, settle } from './http';
 import type { Provider } from './provider';
 
 // Asymmetric algorithms only: no `none`, no HMAC keyed with a public value.
-const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const ID_TOKEN_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 const CLOCK_TOLERANCE_S = 30;
 
 const options = () => ({ [o.customFetch]: providerFetch() });
