@@ -95,16 +95,50 @@ const RateLimits = v.strictObject({
   admin: v.optional(Bucket, DEFAULT_RATE_LIMITS.admin),
 });
 
-const OAuthProvider = v.strictObject({
-  client_id: v.pipe(v.string(), v.minLength(1)),
-  client_secret: v.pipe(v.string(), v.minLength(1)),
-  issuer: v.optional(v.pipe(v.string(), v.url())),
-  authorization_endpoint: v.optional(v.pipe(v.string(), v.url())),
-  token_endpoint: v.optional(v.pipe(v.string(), v.url())),
-  userinfo_endpoint: v.optional(v.pipe(v.string(), v.url())),
-  jwks_uri: v.optional(v.pipe(v.string(), v.url())),
-  scopes: v.optional(v.array(v.string())),
-});
+/** A private key for `private_key_jwt`: its `kty`, `crv` and `alg` must agree. */
+const ClientKey = v.pipe(
+  v.looseObject({
+    kty: v.picklist(['EC', 'RSA', 'OKP']),
+    crv: v.optional(v.string()),
+    alg: v.picklist(['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA']),
+    kid: v.optional(v.pipe(v.string(), v.minLength(1))),
+    d: v.pipe(v.string(), v.minLength(32, 'must be a private key (d)')),
+  }),
+  v.check(
+    (k) =>
+      k.kty === 'EC'
+        ? ({ ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' } as Record<string, string>)[k.alg] === k.crv
+        : k.kty === 'RSA'
+          ? /^(RS|PS)/.test(k.alg)
+          : k.alg === 'EdDSA' && k.crv === 'Ed25519',
+    'private_key_jwk: kty, crv and alg do not match',
+  ),
+);
+
+const OAuthProvider = v.pipe(
+  v.strictObject({
+    client_id: v.pipe(v.string(), v.minLength(1)),
+    client_secret: v.optional(v.pipe(v.string(), v.minLength(1))),
+    token_endpoint_auth_method: v.optional(
+      v.picklist(['client_secret_post', 'client_secret_basic', 'private_key_jwt']),
+      'client_secret_post',
+    ),
+    private_key_jwk: v.optional(ClientKey),
+    issuer: v.optional(v.pipe(v.string(), v.url())),
+    authorization_endpoint: v.optional(v.pipe(v.string(), v.url())),
+    token_endpoint: v.optional(v.pipe(v.string(), v.url())),
+    userinfo_endpoint: v.optional(v.pipe(v.string(), v.url())),
+    jwks_uri: v.optional(v.pipe(v.string(), v.url())),
+    scopes: v.optional(v.array(v.string())),
+  }),
+  v.check(
+    (p) =>
+      p.token_endpoint_auth_method === 'private_key_jwt'
+        ? p.private_key_jwk !== undefined
+        : p.client_secret !== undefined && p.private_key_jwk === undefined,
+    'needs private_key_jwk with private_key_jwt, and client_secret (without private_key_jwk) otherwise',
+  ),
+);
 
 const EnvSchema = v.pipe(
   v.object({
@@ -147,6 +181,7 @@ type ParsedEnv = v.InferOutput<typeof EnvSchema>;
 export type RateLimitBucket = keyof typeof DEFAULT_RATE_LIMITS;
 export type SigningJwk = v.InferOutput<typeof SigningKey>;
 export type OAuthProviderConfig = v.InferOutput<typeof OAuthProvider>;
+export type ClientKey = v.InferOutput<typeof ClientKey>;
 
 /** The validated configuration every layer reads. */
 export interface Config {

@@ -1,9 +1,10 @@
 /**
  * A fake OIDC provider, entirely in test code: discovery, JWKS (an ES256 key made here),
- * authorization (as a browser would see it), a token endpoint that checks the PKCE verifier
- * against the S256 challenge it saw, and userinfo. `mockProviders` routes fetch() to them.
+ * authorization (as a browser would see it), a token endpoint that authenticates the client
+ * by its registered method and checks the PKCE verifier against the S256 challenge it saw,
+ * and userinfo. `mockProviders` routes fetch() to them.
  */
-import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { vi } from 'vitest';
 import { challengeOf } from '../core/oauth/pkce';
 
@@ -22,6 +23,19 @@ interface Grant {
 }
 
 type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+/** How the client authenticates at the token endpoint, as registered with this provider. */
+export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt';
+
+/** What reached the token endpoint: the Authorization header and the form. */
+export interface TokenRequest {
+  authorization: string | null;
+  form: URLSearchParams;
+}
+
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+// RFC 6749 §2.3.1: Basic credentials are form-encoded before base64.
+const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
 
 /** How the ID token of the next code exchange is spoiled, for the verification tests. */
 export interface IdTokenTweak {
@@ -44,6 +58,11 @@ export class FakeProvider {
   duringRefresh: (() => Promise<void>) | null = null;
   expiresIn = 3600;
   tweak: IdTokenTweak = {};
+  auth: ClientAuthMethod = 'client_secret_post';
+  /** The public half of the client's key, for `private_key_jwt`. */
+  clientKey: CryptoKey | null = null;
+  readonly tokenRequests: TokenRequest[] = [];
+  private readonly seenJti = new Set<string>();
   private counter = 0;
 
   private constructor(
@@ -102,8 +121,13 @@ export class FakeProvider {
         });
       case '/jwks':
         return Response.json({ keys: [this.jwk] });
-      case '/token':
-        return this.token(new URLSearchParams(new TextDecoder().decode(await request.arrayBuffer())));
+      case '/token': {
+        const form = new URLSearchParams(new TextDecoder().decode(await request.arrayBuffer()));
+        this.tokenRequests.push({ authorization: request.headers.get('authorization'), form });
+        if (!(await this.authenticated(request.headers.get('authorization'), form)))
+          return Response.json({ error: 'invalid_client' }, { status: 401 });
+        return this.token(form);
+      }
       case '/userinfo':
         return Response.json({ sub: 'userinfo-only' });
       default:
@@ -111,10 +135,35 @@ export class FakeProvider {
     }
   }
 
-  private async token(form: URLSearchParams): Promise<Response> {
-    if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
-      return Response.json({ error: 'invalid_client' }, { status: 401 });
+  /** The client, authenticated only in the way it registered (RFC 6749 §2.3, RFC 7523). */
+  private async authenticated(authorization: string | null, form: URLSearchParams): Promise<boolean> {
+    if (this.auth === 'client_secret_post') {
+      return (
+        !authorization && form.get('client_id') === this.clientId && form.get('client_secret') === this.clientSecret
+      );
     }
+    if (form.has('client_secret')) return false;
+    if (this.auth === 'client_secret_basic') {
+      const [id, secret] = atob(authorization?.replace(/^Basic /, '') ?? '').split(':');
+      return formDecode(id ?? '') === this.clientId && formDecode(secret ?? '') === this.clientSecret;
+    }
+    if (authorization || form.get('client_assertion_type') !== ASSERTION_TYPE || !this.clientKey) return false;
+    try {
+      const { payload } = await jwtVerify(form.get('client_assertion') ?? '', this.clientKey, {
+        issuer: this.clientId,
+        subject: this.clientId,
+        audience: this.issuer,
+        requiredClaims: ['exp', 'jti'],
+      });
+      if (this.seenJti.has(payload.jti!)) return false;
+      this.seenJti.add(payload.jti!);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async token(form: URLSearchParams): Promise<Response> {
     if (form.get('grant_type') === 'refresh_token') {
       await this.duringRefresh?.();
       if (this.refresh === 'unavailable') return new Response('down', { status: 503 });

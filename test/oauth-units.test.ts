@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { afterFailure, BREAKER_OPEN_MS, BREAKER_THRESHOLD, CLOSED, isOpen, merge } from '../core/oauth/breaker';
-import { postForm } from '../core/oauth/http';
+import { providerFetch, settle } from '../core/oauth/http';
 import { identityFromClaims } from '../core/oauth/identity';
+import type { Provider } from '../core/oauth/provider';
 import { withRetries } from '../core/oauth/retry';
+import { refreshAccessToken } from '../core/oauth/tokens';
 import { err, ok } from '../core/result';
 
 describe('the provider circuit breaker', () => {
@@ -65,13 +67,25 @@ describe('identities from claims', () => {
 
 describe('calls to a provider', () => {
   afterEach(() => vi.restoreAllMocks());
+  const plain: Provider = {
+    name: 'plain',
+    clientId: 'c',
+    clientAuth: { method: 'client_secret_post', secret: 's' },
+    issuer: null,
+    identity: 'userinfo',
+    scopes: [],
+    authorizationEndpoint: 'https://p.test/authorize',
+    tokenEndpoint: 'https://p.test/token',
+    userinfoEndpoint: 'https://p.test/me',
+    jwksUri: null,
+  };
 
   it('gives up on a provider that does not answer within the timeout', async () => {
     vi.spyOn(globalThis, 'fetch').mockImplementation(
       (_input, init) =>
         new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))),
     );
-    expect(await postForm('https://slow.test/token', { grant_type: 'refresh_token' }, 50)).toEqual({
+    expect(await settle(providerFetch(50)('https://slow.test/token', { method: 'POST' }))).toEqual({
       ok: false,
       error: { type: 'unavailable', status: null },
     });
@@ -86,7 +100,7 @@ describe('calls to a provider', () => {
     ];
     vi.spyOn(globalThis, 'fetch').mockImplementation(async () => answers.shift()!);
     const results = [];
-    for (let i = 0; i < 4; i++) results.push(await postForm('https://p.test/token', {}));
+    for (let i = 0; i < 4; i++) results.push(await refreshAccessToken(plain, 'refresh-token'));
     expect(results.map((r) => (r.ok ? 'ok' : r.error.type))).toEqual([
       'unavailable',
       'unavailable',

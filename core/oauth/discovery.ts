@@ -1,11 +1,11 @@
 /**
- * OIDC discovery (`${issuer}/.well-known/openid-configuration`), cached per isolate for an
- * hour. Only answers are cached, never a failure, and never a Response (workerd refuses I/O
- * objects across requests).
+ * OIDC discovery (`${issuer}/.well-known/openid-configuration`) through the OAuth client,
+ * cached per isolate for an hour. Only answers are cached, never a failure, and never a
+ * Response (workerd refuses I/O objects across requests).
  */
 import * as v from 'valibot';
 import { err, ok, type Result } from '../result';
-import { getJson } from './http';
+import { discoveryDocument } from './client';
 
 const Url = v.pipe(v.string(), v.url());
 const DiscoveryDocument = v.looseObject({
@@ -23,11 +23,9 @@ const cache = new Map<string, { document: Discovery; until: number }>();
 export async function discover(issuer: string, now = Date.now()): Promise<Result<Discovery, { type: 'unavailable' }>> {
   const hit = cache.get(issuer);
   if (hit && hit.until > now) return ok(hit.document);
-  const answer = await getJson(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
-  if (!answer.ok) return err({ type: 'unavailable' });
-  const parsed = v.safeParse(DiscoveryDocument, answer.value);
-  // OIDC Discovery §4.3: the document must name the issuer it was fetched for.
-  if (!parsed.success || parsed.output.issuer !== issuer) return err({ type: 'unavailable' });
+  const answer = await discoveryDocument(issuer);
+  const parsed = answer.ok ? v.safeParse(DiscoveryDocument, answer.value) : null;
+  if (!parsed?.success) return err({ type: 'unavailable' });
   cache.set(issuer, { document: parsed.output, until: now + CACHE_MS });
   return ok(parsed.output);
 }

@@ -5,20 +5,53 @@
 import { err, ok, type Result } from '../result';
 
 export const PROVIDER_TIMEOUT_MS = 10_000;
+const USER_AGENT = 'durable-backend';
 
 export type ProviderFailure = { type: 'unavailable'; status: number | null } | { type: 'rejected'; error: string };
 
-async function send(url: string, init: RequestInit, timeoutMs: number): Promise<Result<unknown, ProviderFailure>> {
-  let response: Response;
+/** What `providerFetch` throws through the OAuth client so that `settle` can tell it apart. */
+class Unavailable extends Error {
+  constructor(readonly status: number | null) {
+    super('provider unavailable');
+  }
+}
+
+/**
+ * The fetch the OAuth client is given: a timeout and our user agent on every call; a network
+ * failure, a timeout, a 5xx or a 429 is thrown as `Unavailable`.
+ */
+export const providerFetch =
+  (timeoutMs = PROVIDER_TIMEOUT_MS) =>
+  async (url: string, init: RequestInit): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    headers.set('user-agent', USER_AGENT);
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(timeoutMs) });
+    } catch {
+      throw new Unavailable(null);
+    }
+    if (response.status >= 500 || response.status === 429) {
+      await response.body?.cancel();
+      throw new Unavailable(response.status);
+    }
+    return response;
+  };
+
+/** Awaits a provider call; whatever it throws is sorted, and kept out of logs and answers. */
+export async function settle<T>(work: Promise<T>): Promise<Result<T, ProviderFailure>> {
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-  } catch {
-    return err({ type: 'unavailable', status: null });
+    return ok(await work);
+  } catch (error) {
+    if (error instanceof Unavailable) return err({ type: 'unavailable', status: error.status });
+    // oauth4webapi's ResponseBodyError carries the provider's OAuth `error` code.
+    const code = (error as { error?: unknown }).error;
+    return err({ type: 'rejected', error: typeof code === 'string' ? code : 'invalid_response' });
   }
-  if (response.status >= 500 || response.status === 429) {
-    await response.body?.cancel();
-    return err({ type: 'unavailable', status: response.status });
-  }
+}
+
+/** Reads a JSON answer from a plain API call (userinfo, GitHub's REST API). */
+export async function readJson(response: Response): Promise<Result<unknown, ProviderFailure>> {
   let body: unknown;
   try {
     body = await response.json();
@@ -27,36 +60,9 @@ async function send(url: string, init: RequestInit, timeoutMs: number): Promise<
       ? err({ type: 'unavailable', status: response.status })
       : err({ type: 'rejected', error: 'invalid_response' });
   }
-  // GitHub answers token errors with 200 and an `error` field.
   const error =
     typeof body === 'object' && body !== null && 'error' in body ? (body as { error: unknown }).error : null;
   if (!response.ok || error)
     return err({ type: 'rejected', error: typeof error === 'string' ? error : `http_${response.status}` });
   return ok(body);
 }
-
-/** POSTs an `application/x-www-form-urlencoded` body and reads a JSON answer. */
-export const postForm = (url: string, form: Record<string, string>, timeoutMs = PROVIDER_TIMEOUT_MS) =>
-  send(
-    url,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams(form).toString(),
-    },
-    timeoutMs,
-  );
-
-/** GETs JSON, with a bearer token when given. */
-export const getJson = (url: string, accessToken?: string, timeoutMs = PROVIDER_TIMEOUT_MS) =>
-  send(
-    url,
-    {
-      headers: {
-        accept: 'application/json',
-        'user-agent': 'durable-backend',
-        ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
-      },
-    },
-    timeoutMs,
-  );

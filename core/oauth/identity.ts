@@ -1,8 +1,8 @@
 /** Who the provider says the user is, from a verified ID token, a userinfo answer, or GitHub's API. */
-import type { JWTPayload } from 'jose';
 import * as v from 'valibot';
 import { err, ok, type Result } from '../result';
-import { getJson } from './http';
+import { bearerGet } from './client';
+import { readJson } from './http';
 import { GITHUB_EMAILS_URL } from './presets';
 import type { Provider } from './provider';
 
@@ -27,10 +27,15 @@ const Claims = v.looseObject({
 
 const GithubEmails = v.array(v.looseObject({ email: v.string(), primary: v.boolean(), verified: v.boolean() }));
 
+const getJson = async (provider: Provider, accessToken: string, url?: string) => {
+  const response = await bearerGet(provider, accessToken, url);
+  return response.ok ? readJson(response.value) : response;
+};
+
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 
 /** Reads the standard claims (`sub`/`id`, `email`, `email_verified`, `name`). */
-export function identityFromClaims(claims: JWTPayload | Record<string, unknown>): Result<Identity, IdentityFailure> {
+export function identityFromClaims(claims: Record<string, unknown>): Result<Identity, IdentityFailure> {
   const parsed = v.safeParse(Claims, claims);
   if (!parsed.success) return err({ type: 'invalid', reason: 'claims' });
   const c = parsed.output;
@@ -50,7 +55,7 @@ export async function identityFromUserinfo(
   accessToken: string,
 ): Promise<Result<Identity, IdentityFailure>> {
   if (!provider.userinfoEndpoint) return err({ type: 'invalid', reason: 'no_userinfo' });
-  const answer = await getJson(provider.userinfoEndpoint, accessToken);
+  const answer = await getJson(provider, accessToken);
   if (!answer.ok)
     return answer.error.type === 'unavailable'
       ? err({ type: 'unavailable' })
@@ -58,7 +63,7 @@ export async function identityFromUserinfo(
   const identity = identityFromClaims(answer.value as Record<string, unknown>);
   if (!identity.ok || provider.identity !== 'github') return identity;
   // GitHub's /user carries only the public email and no verified flag: ask for the list.
-  const emails = await getJson(GITHUB_EMAILS_URL, accessToken);
+  const emails = await getJson(provider, accessToken, GITHUB_EMAILS_URL);
   const list = emails.ok ? v.safeParse(GithubEmails, emails.value) : null;
   const primary = list?.success ? list.output.find((e) => e.primary && e.verified) : undefined;
   return ok(

@@ -1,11 +1,8 @@
 /** PKCE (RFC 7636) with the S256 method, plus the state and nonce values of an authorization request. */
-import { base64url, randomId } from '../encoding';
+import { randomId } from '../encoding';
+import { challengeOf, newVerifier } from './client';
 
-/** The S256 challenge of a verifier: BASE64URL(SHA-256(ASCII(verifier))). */
-export async function challengeOf(verifier: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
-  return base64url(new Uint8Array(digest));
-}
+export { challengeOf };
 
 export interface AuthorizationSecrets {
   /** 256 bits: names the flow's single-use record. */
@@ -18,6 +15,6 @@ export interface AuthorizationSecrets {
 }
 
 export async function newAuthorizationSecrets(): Promise<AuthorizationSecrets> {
-  const verifier = randomId(32);
+  const verifier = newVerifier();
   return { state: randomId(32), nonce: randomId(16), verifier, challenge: await challengeOf(verifier) };
 }

@@ -2,15 +2,20 @@
  * A configured provider made whole: preset values, then OIDC discovery for an `issuer`, then
  * the explicit endpoints of OAUTH_PROVIDERS, each overriding the one before.
  */
-import type { OAuthProviderConfig } from '../config';
+import type { ClientKey, OAuthProviderConfig } from '../config';
 import { err, ok, type Result } from '../result';
 import { discover } from './discovery';
 import { type IdentitySource, PRESETS } from './presets';
 
+/** How the client authenticates at the token endpoint (`token_endpoint_auth_method`). */
+export type ClientAuth =
+  | { method: 'client_secret_post' | 'client_secret_basic'; secret: string }
+  | { method: 'private_key_jwt'; jwk: ClientKey };
+
 export interface Provider {
   name: string;
   clientId: string;
-  clientSecret: string;
+  clientAuth: ClientAuth;
   /** The `iss` its ID tokens carry; null for plain OAuth 2.0 providers. */
   issuer: string | null;
   identity: IdentitySource;
@@ -24,6 +29,12 @@ export interface Provider {
 export type ProviderFailure = { type: 'unavailable' } | { type: 'misconfigured' };
 
 const DEFAULT_OIDC_SCOPES = ['openid', 'email', 'profile'];
+
+// The configuration's check guarantees the secret or the key that the method needs.
+const clientAuthOf = (config: OAuthProviderConfig): ClientAuth =>
+  config.token_endpoint_auth_method === 'private_key_jwt'
+    ? { method: 'private_key_jwt', jwk: config.private_key_jwk as ClientKey }
+    : { method: config.token_endpoint_auth_method, secret: config.client_secret as string };
 
 export async function resolveProvider(
   name: string,
@@ -46,7 +57,7 @@ export async function resolveProvider(
   return ok({
     name,
     clientId: config.client_id,
-    clientSecret: config.client_secret,
+    clientAuth: clientAuthOf(config),
     issuer: oidc ? (merged.issuer ?? null) : null,
     identity,
     scopes,

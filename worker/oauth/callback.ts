@@ -63,13 +63,14 @@ export async function completeCallback(
     code: params.code,
     verifier: flow.verifier,
     redirectUri: flow.callbackUrl,
+    nonce: flow.nonce,
   });
   if (!tokens.ok) {
     if (tokens.error.type === 'unavailable')
       throw new ApiError('upstream_unavailable', 'The sign-in provider is unavailable.');
-    throw new ApiError('unauthorized', 'The provider refused the authorization code.');
+    throw new ApiError('unauthorized', 'The provider refused the code, or its ID token did not verify.');
   }
-  const identity = await readIdentity(provider, tokens.value, flow.nonce);
+  const identity = await readIdentity(provider, tokens.value);
   const { user } = await settleAccount(rc, { flow, provider: provider.name, identity, tokens: tokens.value });
   if (flow.intent === 'link') return redirect(withParams(back, { linked: provider.name }));
   return signIn(rc, flow, user, provider.name, back);
