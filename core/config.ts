@@ -111,7 +111,7 @@ const ClientKey = v.pipe(
         : k.kty === 'RSA'
           ? /^(RS|PS)/.test(k.alg)
           : k.alg === 'EdDSA' && k.crv === 'Ed25519',
-    'private_key_jwk: kty, crv and alg do not match',
+    'kty, crv and alg do not match',
   ),
 );
 

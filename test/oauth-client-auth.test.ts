@@ -205,7 +205,7 @@ describe('client authentication settings at start-up', () => {
     const method = { token_endpoint_auth_method: 'private_key_jwt' };
     expect(problems({ ...method, private_key_jwk: publicOnly })).toMatch(/OAUTH_PROVIDERS/);
     const mismatch = problems({ ...method, private_key_jwk: { ...jwk, alg: 'ES384' } });
-    expect(mismatch).toMatch(/OAUTH_PROVIDERS .*kty, crv and alg/);
+    expect(mismatch).toMatch(/OAUTH_PROVIDERS\.acme\.private_key_jwk kty, crv and alg do not match/);
     expect(mismatch).not.toContain(jwk.d as string);
     expect(problems({ ...method, private_key_jwk: { ...jwk, alg: 'RS256' } })).toMatch(/OAUTH_PROVIDERS/);
   });
