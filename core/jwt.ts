@@ -92,8 +92,16 @@ export async function verifyAccessToken(
 }
 
 /** The public halves of every configured key, for /.well-known/jwks.json. */
-export function publicJwks(settings: JwtSettings): { keys: JWK[] } {
+export function publicJwks(settings: JwtSettings) {
   return {
-    keys: settings.signingKeys.map(({ kty, crv, x, y, kid }) => ({ kty, crv, x, y, kid, alg: 'ES256', use: 'sig' })),
+    keys: settings.signingKeys.map(({ kty, crv, x, y, kid }) => ({
+      kty,
+      crv,
+      x,
+      y,
+      kid,
+      alg: 'ES256' as const,
+      use: 'sig' as const,
+    })),
   };
 }

@@ -4,7 +4,8 @@ import type { RequestContext } from './context';
 import { ApiError, errorResponse } from './errors';
 import { enforceAccess, enforceIpLimit } from './guards';
 import { readJson, validate } from './http/body';
-import type { AnyRoute } from './route';
+import { checkResponseContract } from './response-contract';
+import { type AnyRoute, json } from './route';
 import { routes } from './routes';
 
 type Args = [Env, ExecutionContext, RequestContext];
@@ -17,7 +18,10 @@ async function run(route: AnyRoute, request: IRequest, rc: RequestContext): Prom
     ? validate(route.body, await readJson(request, route.bodyOptional ? {} : undefined))
     : undefined;
   const query = route.query ? validate(route.query, Object.fromEntries(new URL(request.url).searchParams)) : undefined;
-  return route.handle({ request, rc, params: request.params, body, query });
+  const reply = (status: number, data: unknown, headers?: HeadersInit) => json(data, status, headers);
+  const response = await route.handle({ request, rc, params: request.params, body, query, reply });
+  if (rc.config.environment === 'test') await checkResponseContract(route, response);
+  return response;
 }
 
 export function buildRouter(list: readonly AnyRoute[]) {

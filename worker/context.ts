@@ -39,6 +39,9 @@ export interface RequestContext {
   responseHeaders: Headers;
 }
 
+/** The context of a route with `access: 'user'`: authentication has run, so the principal is known. */
+export type SignedInContext = RequestContext & { principal: Principal };
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 export function createContext(request: Request, env: Env, exec: ExecutionContext, config: Config): RequestContext {

@@ -1,10 +1,10 @@
 /**
  * A route is declared once, as data: its path, auth, limits, and the valibot schemas that
- * both validate its input and document it in /openapi.json.
+ * validate its input, type its answers and document both in /openapi.json.
  */
 import type * as v from 'valibot';
 import type { RateLimitBucket } from '../core/config';
-import type { RequestContext } from './context';
+import type { RequestContext, SignedInContext } from './context';
 
 /** The per-IP buckets: sign-in routes, token refresh, WebSocket upgrades. */
 export type IpBucket = Extract<RateLimitBucket, 'auth' | 'refresh' | 'connect'>;
@@ -22,24 +22,36 @@ export interface ResponseSpec {
   schema?: Schema;
 }
 
-export interface RouteInput<B, Q> {
+export type Responses = Record<number, ResponseSpec>;
+
+/** What a handler may answer with `status`: the input type of that status's declared schema. */
+export type ReplyData<R extends Responses, S extends keyof R> = R[S] extends { schema: infer X extends Schema }
+  ? v.InferInput<X>
+  : unknown;
+
+export interface RouteInput<B, Q, A extends Access, R extends Responses> {
   request: Request;
-  rc: RequestContext;
+  /** For `access: 'user'`, a context whose principal is always there. */
+  rc: A extends 'user' ? SignedInContext : RequestContext;
   params: Record<string, string>;
   body: Infer<B>;
   query: Infer<Q>;
+  /** A JSON answer whose body the type system checks against `responses[status].schema`. */
+  reply<S extends keyof R & number>(status: S, data: ReplyData<R, S>, headers?: HeadersInit): Response;
 }
 
 export interface Route<
   B extends Schema | undefined = Schema | undefined,
   Q extends Schema | undefined = Schema | undefined,
+  A extends Access = Access,
+  R extends Responses = Responses,
 > {
   method: Method;
   /** itty-router pattern, such as `/v1/devices/:id`. */
   path: string;
   summary: string;
   tag: string;
-  access: Access;
+  access: A;
   /**
    * What an API key needs to call this route (default `write`); `account` routes (password,
    * MFA, keys, deletion) take a signed-in session and no API key at all.
@@ -51,17 +63,22 @@ export interface Route<
   /** An absent body (no bytes at all) reads as `{}`: for clients that cannot send one. */
   bodyOptional?: boolean;
   query?: Q;
-  responses: Record<number, ResponseSpec>;
-  handle(input: RouteInput<B, Q>): Promise<Response> | Response;
+  responses: R;
+  handle(input: RouteInput<B, Q, A, R>): Promise<Response> | Response;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a heterogeneous list of routes
-export type AnyRoute = Route<any, any>;
+export type AnyRoute = Route<any, any, any, any>;
 
-/** Declares a route with its input types inferred from its schemas. */
-export const route = <B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined>(
-  spec: Route<B, Q>,
-): Route<B, Q> => spec;
+/** Declares a route with its input and answer types inferred from its schemas. */
+export const route = <
+  B extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+  const A extends Access = Access,
+  const R extends Responses = Responses,
+>(
+  spec: Route<B, Q, A, R>,
+): Route<B, Q, A, R> => spec;
 
 /** A JSON response. */
 export const json = (data: unknown, status = 200, headers?: HeadersInit): Response =>

@@ -69,4 +69,14 @@ export const AuditOut = v.object({
   next_cursor: v.nullable(v.string()),
 });
 
-export const JwksOut = v.object({ keys: v.array(v.record(v.string(), v.string())) });
+/** A public ES256 verification key, as /.well-known/jwks.json lists it. */
+export const PublicJwk = v.object({
+  kty: v.literal('EC'),
+  crv: v.literal('P-256'),
+  x: v.string(),
+  y: v.string(),
+  kid: v.string(),
+  alg: v.literal('ES256'),
+  use: v.literal('sig'),
+});
+export const JwksOut = v.object({ keys: v.array(PublicJwk) });

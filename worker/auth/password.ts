@@ -1,10 +1,9 @@
 /** Operations that re-confirm the caller's password (password change, erasure, turning MFA off). */
 import { findUserById, type UserRow } from '../../core/db/users';
 import type { StepUpProof } from '../../core/schemas/step-up';
-import type { RequestContext } from '../context';
+import type { SignedInContext } from '../context';
 import { ApiError } from '../errors';
 import { checkPassword } from './password-check';
-import { callerId } from './profile';
 import { requireStepUp } from './step-up';
 
 /**
@@ -14,12 +13,12 @@ import { requireStepUp } from './step-up';
  * when MFA is on.
  */
 export async function requirePassword(
-  rc: RequestContext,
+  rc: SignedInContext,
   password: string | undefined,
   field: string,
   reauth?: StepUpProof,
 ): Promise<UserRow> {
-  const user = await findUserById(rc.env.DB, callerId(rc));
+  const user = await findUserById(rc.env.DB, rc.principal.userId);
   if (!user) throw new ApiError('unauthorized');
   if (!user.passwordHash) return requireStepUp(rc, reauth);
   if (password === undefined) {

@@ -6,7 +6,7 @@
  */
 import { findUserById, type UserRow } from '../../core/db/users';
 import type { StepUpProof } from '../../core/schemas/step-up';
-import type { RequestContext } from '../context';
+import type { Principal, RequestContext, SignedInContext } from '../context';
 import { ApiError } from '../errors';
 import { userActor } from './actor';
 import { audit } from './audit';
@@ -34,19 +34,19 @@ export function reauthRequired(proofs: Proof[]): ApiError {
 }
 
 /** Whether the caller's session authenticated within the step-up window. */
-export const isRecent = (rc: RequestContext, now = Date.now()): boolean =>
-  rc.principal?.authTime != null && now - rc.principal.authTime <= STEP_UP_MAX_AGE_MS;
+const isRecent = (principal: Principal, now = Date.now()): boolean =>
+  principal.authTime !== null && now - principal.authTime <= STEP_UP_MAX_AGE_MS;
 
 /**
  * Lets a sensitive change through, or throws: 403 for an API key, 401 `reauth_required` for a
  * missing or unusable proof, 403 for a wrong one, 423 once a lockout holds.
  */
-export async function requireStepUp(rc: RequestContext, proof: StepUpProof | undefined): Promise<UserRow> {
+export async function requireStepUp(rc: SignedInContext, proof: StepUpProof | undefined): Promise<UserRow> {
   const principal = rc.principal;
-  if (!principal?.sessionId) throw new ApiError('forbidden', 'This change needs a signed-in session, not an API key.');
+  if (!principal.sessionId) throw new ApiError('forbidden', 'This change needs a signed-in session, not an API key.');
   const user = await findUserById(rc.env.DB, principal.userId);
   if (!user) throw new ApiError('unauthorized');
-  if (isRecent(rc)) return user;
+  if (isRecent(principal)) return user;
   await markRecent(rc, user, principal.sessionId, await proveNow(rc, user, proof));
   principal.authTime = Date.now();
   return user;
@@ -62,9 +62,9 @@ async function markRecent(rc: RequestContext, user: UserRow, sessionId: string, 
  * Proves the caller now, however recent the session: `POST /v1/auth/reauth`, before a link
  * flow (a GET from a browser, which carries no body). 400 when the proof names nothing.
  */
-export async function stepUpNow(rc: RequestContext, proof: StepUpProof): Promise<void> {
+export async function stepUpNow(rc: SignedInContext, proof: StepUpProof): Promise<void> {
   const principal = rc.principal;
-  if (!principal?.sessionId) throw new ApiError('forbidden', 'This change needs a signed-in session, not an API key.');
+  if (!principal.sessionId) throw new ApiError('forbidden', 'This change needs a signed-in session, not an API key.');
   const user = await findUserById(rc.env.DB, principal.userId);
   if (!user) throw new ApiError('unauthorized');
   await markRecent(rc, user, principal.sessionId, await proveNow(rc, user, proof));
@@ -74,12 +74,11 @@ export async function stepUpNow(rc: RequestContext, proof: StepUpProof): Promise
  * A link flow attaches a new way in, so a password account must have proved its password
  * recently (sign-in or step-up) in this session; an account without one, any recent sign-in.
  */
-export async function requireLinkProof(rc: RequestContext): Promise<void> {
-  const principal = rc.principal;
-  if (!principal?.sessionId) throw new ApiError('forbidden', 'Linking a provider needs a signed-in session.');
+export async function requireLinkProof(rc: RequestContext, principal: Principal): Promise<void> {
+  if (!principal.sessionId) throw new ApiError('forbidden', 'Linking a provider needs a signed-in session.');
   const user = await findUserById(rc.env.DB, principal.userId);
   if (!user) throw new ApiError('unauthorized');
-  const proved = isRecent(rc) && (!user.passwordHash || principal.amr.includes('pwd'));
+  const proved = isRecent(principal) && (!user.passwordHash || principal.amr.includes('pwd'));
   if (!proved) throw reauthRequired(user.passwordHash ? ['password'] : []);
 }
 

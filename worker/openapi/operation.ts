@@ -1,6 +1,6 @@
 /** One route declaration as an OpenAPI operation: parameters, body, responses, security. */
 import { MAX_BODY_BYTES } from '../http/body';
-import type { AnyRoute } from '../route';
+import type { AnyRoute, Responses } from '../route';
 import { errorExample, ref } from './components';
 import { firstExample, type SchemaConverter, type SchemaObject } from './schemas';
 
@@ -66,7 +66,7 @@ function jsonContent(schema: SchemaObject, example = firstExample(schema)): Reco
 
 function responses(route: AnyRoute, converter: SchemaConverter): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [status, spec] of Object.entries(route.responses)) {
+  for (const [status, spec] of Object.entries(route.responses as Responses)) {
     const code = Number(status);
     let content: Record<string, unknown> | undefined;
     if (spec.schema) content = jsonContent(converter.convert(spec.schema, 'output'));

@@ -5,7 +5,7 @@ import { isoOrNull } from '../../core/time';
 import { MAINTENANCE_NAME } from '../../objects/maintenance';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
-import { json, route } from '../route';
+import { route } from '../route';
 
 function present(row: BackupRow): BackupOut {
   return {
@@ -32,10 +32,10 @@ export const adminRoutes = [
       },
       503: { description: 'The run could not be recorded in D1.' },
     },
-    async handle({ rc }) {
+    async handle({ rc, reply }) {
       const result = await rc.env.MAINTENANCE.getByName(MAINTENANCE_NAME).startBackup({ trigger: 'manual' });
       if (!result.ok) throw new ApiError('upstream_unavailable');
-      return json({ id: result.value.id }, 202);
+      return reply(202, { id: result.value.id });
     },
   }),
   route({
@@ -46,9 +46,9 @@ export const adminRoutes = [
     access: 'admin',
     query: BackupsQuery,
     responses: { 200: { description: 'The newest runs (`limit`, default 20).', schema: BackupsOut } },
-    async handle({ rc, query }) {
+    async handle({ rc, query, reply }) {
       const rows = await listRuns(rc.env.DB, query.limit);
-      return json({ backups: rows.map(present) });
+      return reply(200, { backups: rows.map(present) });
     },
   }),
   route({
@@ -62,11 +62,11 @@ export const adminRoutes = [
       400: { description: 'The id is not well formed (`invalid_request`).' },
       404: { description: 'No run has this id (or retention deleted it).' },
     },
-    async handle({ rc, params }) {
+    async handle({ rc, params, reply }) {
       const { id } = validate(BackupParams, params);
       const row = await findRun(rc.env.DB, id);
       if (!row) throw new ApiError('not_found', 'No such backup.');
-      return json(present(row));
+      return reply(200, present(row));
     },
   }),
 ];

@@ -22,11 +22,10 @@ import type { KeyUsage } from '../../objects/user/key-usage';
 import { userActor } from '../auth/actor';
 import { newApiKey } from '../auth/api-key';
 import { audit } from '../auth/audit';
-import { callerId } from '../auth/profile';
 import { requireStepUp } from '../auth/step-up';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
-import { json, noContent, route } from '../route';
+import { noContent, route } from '../route';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -61,8 +60,8 @@ export const apiKeyRoutes = [
         schema: ReauthRequiredOut,
       },
     },
-    async handle({ rc, body }) {
-      const userId = callerId(rc);
+    async handle({ rc, body, reply }) {
+      const userId = rc.principal.userId;
       await requireStepUp(rc, body.reauth);
       const now = Date.now();
       const { key, hash, prefix } = await newApiKey();
@@ -83,7 +82,7 @@ export const apiKeyRoutes = [
       };
       await insertApiKey(rc.env.DB, row);
       await audit(rc, userId, 'api_key_created', { api_key_id: row.id, scopes: row.scopes });
-      return json({ ...present(row), key }, 201);
+      return reply(201, { ...present(row), key });
     },
   }),
   route({
@@ -94,13 +93,13 @@ export const apiKeyRoutes = [
     access: 'user',
     scope: 'account',
     responses: { 200: { description: 'Live keys, oldest first, without secrets.', schema: ApiKeysOut } },
-    async handle({ rc }) {
-      const userId = callerId(rc);
+    async handle({ rc, reply }) {
+      const userId = rc.principal.userId;
       const [rows, pending] = await Promise.all([
         listApiKeys(rc.env.DB, userId),
         userActor(rc, userId).pendingKeyUsage(),
       ]);
-      return json({ api_keys: rows.map((row) => present(row, pending)) });
+      return reply(200, { api_keys: rows.map((row) => present(row, pending)) });
     },
   }),
   route({
@@ -113,7 +112,7 @@ export const apiKeyRoutes = [
     responses: { 204: { description: 'Revoked.' }, 404: { description: 'No live key of yours has this id.' } },
     async handle({ rc, params }) {
       const { id } = validate(ApiKeyParams, params);
-      const userId = callerId(rc);
+      const userId = rc.principal.userId;
       if (!(await revokeApiKey(rc.env.DB, userId, id))) throw new ApiError('not_found', 'No such API key.');
       await audit(rc, userId, 'api_key_revoked', { api_key_id: id });
       return noContent();
@@ -137,9 +136,9 @@ export const apiKeyRoutes = [
       },
       404: { description: 'No live key of yours has this id.' },
     },
-    async handle({ rc, params, query, body }) {
+    async handle({ rc, params, query, body, reply }) {
       const { id } = validate(ApiKeyParams, params);
-      const userId = callerId(rc);
+      const userId = rc.principal.userId;
       await requireStepUp(rc, body.reauth);
       if (!(await findApiKey(rc.env.DB, userId, id))) throw new ApiError('not_found', 'No such API key.');
       const { key, hash, prefix } = await newApiKey();
@@ -148,7 +147,7 @@ export const apiKeyRoutes = [
         throw new ApiError('not_found', 'No such API key.');
       }
       await audit(rc, userId, 'api_key_rotated', { api_key_id: id, grace_hours: query.grace_hours });
-      return json({ id, key, prefix, previous_valid_until: new Date(previousExpiresAt).toISOString() });
+      return reply(200, { id, key, prefix, previous_valid_until: new Date(previousExpiresAt).toISOString() });
     },
   }),
 ];

@@ -12,9 +12,8 @@ import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
 import { tokensResponse } from '../auth/issue';
 import { locked, passwordPolicy, unknownEmailGuard } from '../auth/lockout';
-import { callerId } from '../auth/profile';
 import { ApiError } from '../errors';
-import { json, noContent, route } from '../route';
+import { noContent, route } from '../route';
 
 const BAD_CREDENTIALS = 'The email or password is wrong.';
 
@@ -167,8 +166,8 @@ export const authRoutes = [
     scope: 'account',
     responses: { 204: { description: 'The session is revoked; its tokens stop working at once.' } },
     async handle({ rc }) {
-      const userId = callerId(rc);
-      const sessionId = rc.principal?.sessionId;
+      const userId = rc.principal.userId;
+      const sessionId = rc.principal.sessionId;
       if (sessionId) {
         await userActor(rc, userId).revokeSession(sessionId);
         await audit(rc, userId, 'logout', { session_id: sessionId });
@@ -185,6 +184,6 @@ export const authRoutes = [
     tag: 'Auth',
     access: 'public',
     responses: { 200: { description: 'A JWK set; `kid` names each key.', schema: JwksOut } },
-    handle: ({ rc }) => json(publicJwks(rc.config.jwt), 200, { 'cache-control': 'public, max-age=300' }),
+    handle: ({ rc, reply }) => reply(200, publicJwks(rc.config.jwt), { 'cache-control': 'public, max-age=300' }),
   }),
 ];

@@ -4,10 +4,9 @@ import { ConnectionsOut, ProviderParams } from '../../core/schemas/oauth';
 import { isoOrNull } from '../../core/time';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
-import { callerId } from '../auth/profile';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
-import { json, noContent, route } from '../route';
+import { noContent, route } from '../route';
 
 export const connectionRoutes = [
   route({
@@ -18,9 +17,9 @@ export const connectionRoutes = [
     access: 'user',
     scope: 'read',
     responses: { 200: { description: 'Connections, oldest first; tokens are never shown.', schema: ConnectionsOut } },
-    async handle({ rc }) {
-      const rows = await listConnections(rc.env.DB, callerId(rc));
-      return json({
+    async handle({ rc, reply }) {
+      const rows = await listConnections(rc.env.DB, rc.principal.userId);
+      return reply(200, {
         connections: rows.map((r) => ({
           provider: r.provider,
           provider_user_id: r.providerUserId,
@@ -46,7 +45,7 @@ export const connectionRoutes = [
     },
     async handle({ rc, params }) {
       const { provider } = validate(ProviderParams, params);
-      const userId = callerId(rc);
+      const userId = rc.principal.userId;
       const outcome = await unlinkConnection(rc.env.DB, userId, provider);
       if (outcome === 'not_found') throw new ApiError('not_found', 'No such connection.');
       if (outcome === 'only_sign_in') {

@@ -15,20 +15,19 @@ import { DeviceEnvelope, DeviceParams, DevicesOut, RegisterDevice, RenameDevice 
 import { ReauthRequiredOut, withStepUp } from '../../core/schemas/step-up';
 import { connectRequest } from '../../objects/device/connect';
 import { userActor } from '../auth/actor';
-import { callerId } from '../auth/profile';
 import { requireStepUp } from '../auth/step-up';
-import type { RequestContext } from '../context';
+import type { RequestContext, SignedInContext } from '../context';
 import { deviceView } from '../devices/view';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
-import { json, noContent, route } from '../route';
+import { noContent, route } from '../route';
 
 const NAME_TAKEN = 'You already have a device with this name.';
 
 /** The caller's device named by the path; another user's device does not exist. */
-async function ownDevice(rc: RequestContext, params: Record<string, string>) {
+async function ownDevice(rc: SignedInContext, params: Record<string, string>) {
   const { id } = validate(DeviceParams, params);
-  const row = await findOwnDevice(rc.env.DB, callerId(rc), id);
+  const row = await findOwnDevice(rc.env.DB, rc.principal.userId, id);
   if (!row) throw new ApiError('not_found', 'No such device.');
   return row;
 }
@@ -54,13 +53,13 @@ export const deviceRoutes = [
       },
       409: { description: 'You already have a live device of this name (case-insensitive).' },
     },
-    async handle({ rc, body }) {
+    async handle({ rc, body, reply }) {
       if (!(await importDeviceKey(body.public_key))) {
         throw new ApiError('invalid_request', 'The request has invalid fields.', {
           details: [{ path: 'public_key', message: 'is not a valid public key' }],
         });
       }
-      const userId = callerId(rc);
+      const userId = rc.principal.userId;
       await requireStepUp(rc, body.reauth);
       const row = {
         id: randomId(),
@@ -80,7 +79,7 @@ export const deviceRoutes = [
         userAgent: rc.userAgent,
         details: { device_id: row.id, name: row.name },
       });
-      return json({ device: deviceView(row, false) }, 201);
+      return reply(201, { device: deviceView(row, false) });
     },
   }),
   route({
@@ -91,11 +90,11 @@ export const deviceRoutes = [
     access: 'user',
     scope: 'read',
     responses: { 200: { description: 'Oldest first; `online` when a socket is connected.', schema: DevicesOut } },
-    async handle({ rc }) {
-      const userId = callerId(rc);
+    async handle({ rc, reply }) {
+      const userId = rc.principal.userId;
       const [rows, online] = await Promise.all([listDevices(rc.env.DB, userId), userActor(rc, userId).onlineDevices()]);
       const connected = new Set(online);
-      return json({ devices: rows.map((row) => deviceView(row, connected.has(row.id))) });
+      return reply(200, { devices: rows.map((row) => deviceView(row, connected.has(row.id))) });
     },
   }),
   route({
@@ -111,13 +110,13 @@ export const deviceRoutes = [
       404: { description: 'You have no device with this id.' },
       409: { description: 'The name is taken by another live device of yours, or the device is revoked.' },
     },
-    async handle({ rc, params, body }) {
+    async handle({ rc, params, body, reply }) {
       const device = await ownDevice(rc, params);
       if (device.revokedAt !== null) throw new ApiError('conflict', 'The device is revoked.');
       const outcome = await renameDevice(rc.env.DB, device.userId, device.id, body.name);
       if (outcome.status === 'conflict') throw new ApiError('conflict', NAME_TAKEN);
       if (outcome.status === 'not_found') throw new ApiError('conflict', 'The device is revoked.');
-      return json({ device: deviceView(outcome.row, await isOnline(rc, device.userId, device.id)) });
+      return reply(200, { device: deviceView(outcome.row, await isOnline(rc, device.userId, device.id)) });
     },
   }),
   route({

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { docsAsset, docsPage } from '../docs/page';
 import { ApiError } from '../errors';
 import { openApiDocument } from '../openapi/document';
-import { json, route } from '../route';
+import { route } from '../route';
 import { routes } from './index';
 
 const Document = v.pipe(
@@ -20,7 +20,7 @@ export const docsRoutes = [
     access: 'public',
     responses: { 200: { description: 'Generated from the route declarations.', schema: Document } },
     // `routes` is read per request, when the list that includes this route is complete.
-    handle: ({ rc }) => json(openApiDocument(routes, rc.config.version)),
+    handle: ({ rc, reply }) => reply(200, openApiDocument(routes, rc.config.version)),
   }),
   route({
     method: 'GET',

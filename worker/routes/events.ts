@@ -8,9 +8,8 @@ import {
   ReplayOut,
 } from '../../core/schemas/events';
 import { userActor } from '../auth/actor';
-import { callerId } from '../auth/profile';
 import { ApiError } from '../errors';
-import { json, route } from '../route';
+import { route } from '../route';
 
 export const eventRoutes = [
   route({
@@ -32,13 +31,13 @@ export const eventRoutes = [
       },
       413: { description: 'The payload is over 32 KiB serialized.' },
     },
-    async handle({ rc, body }) {
+    async handle({ rc, body, reply }) {
       if (payloadBytes(body.payload) > MAX_PAYLOAD_BYTES) {
         throw new ApiError('payload_too_large', 'A payload is at most 32 KiB serialized.', {
           details: [{ path: 'payload', message: 'must be at most 32 KiB serialized' }],
         });
       }
-      const result = await userActor(rc, callerId(rc)).appendEvent({
+      const result = await userActor(rc, rc.principal.userId).appendEvent({
         id: body.id,
         stream: body.stream,
         key: body.key ?? null,
@@ -47,7 +46,7 @@ export const eventRoutes = [
         expiresAt: body.expires_at === undefined ? null : Date.parse(body.expires_at),
         deviceId: null,
       });
-      if (result.ok) return json(result.value, 201);
+      if (result.ok) return reply(201, result.value);
       if (result.error.type === 'conflict') {
         const { id, key, version, payload } = result.error;
         throw new ApiError('conflict', 'base_version is not the key’s current version.', {
@@ -70,8 +69,8 @@ export const eventRoutes = [
     responses: {
       200: { description: 'A page; pass `next_after` as `after` for the next, until it is null.', schema: ReplayOut },
     },
-    async handle({ rc, query }) {
-      return json(await userActor(rc, callerId(rc)).replayEvents(query.after, query.limit));
+    async handle({ rc, query, reply }) {
+      return reply(200, await userActor(rc, rc.principal.userId).replayEvents(query.after, query.limit));
     },
   }),
 ];

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { withDeadline } from '../../core/deadline';
 import { describeError, log } from '../../core/log';
 import { MAINTENANCE_NAME } from '../../objects/maintenance';
-import { json, route } from '../route';
+import { route } from '../route';
 
 const CHECK_TIMEOUT_MS = 2_000;
 /** How long an isolate answers readiness from its last probe, so the route cannot hammer D1, R2 and the maintenance actor. */
@@ -71,7 +71,7 @@ export const healthRoutes = [
     tag: 'Operations',
     access: 'public',
     responses: { 200: { description: 'The Worker is up.', schema: Liveness } },
-    handle: () => json({ status: 'ok' }),
+    handle: ({ reply }) => reply(200, { status: 'ok' }),
   }),
   route({
     method: 'GET',
@@ -83,19 +83,16 @@ export const healthRoutes = [
       200: { description: 'Every dependency answers (`cached`: as of a probe of the last 5 s).', schema: Readiness },
       503: { description: 'A dependency failed; `checks` names it.', schema: Readiness },
     },
-    async handle({ rc }) {
+    async handle({ rc, reply }) {
       const { checks: report, cached } = await readiness(rc.env);
       const healthy = Object.values(report).every((result) => result === 'ok');
-      return json(
-        {
-          status: healthy ? 'ok' : 'degraded',
-          version: rc.config.version,
-          build: rc.config.build,
-          checks: report,
-          cached,
-        },
-        healthy ? 200 : 503,
-      );
+      return reply(healthy ? 200 : 503, {
+        status: healthy ? 'ok' : 'degraded',
+        version: rc.config.version,
+        build: rc.config.build,
+        checks: report,
+        cached,
+      });
     },
   }),
 ];

@@ -17,10 +17,10 @@ import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { eraseUser } from '../auth/erase';
 import { requirePassword } from '../auth/password';
-import { callerId, currentProfile } from '../auth/profile';
+import { currentProfile } from '../auth/profile';
 import { revokeAccess } from '../auth/revoke-access';
 import { ApiError } from '../errors';
-import { json, noContent, route } from '../route';
+import { noContent, route } from '../route';
 import { requireAcceptablePassword } from './auth';
 
 export const meRoutes = [
@@ -32,7 +32,7 @@ export const meRoutes = [
     access: 'user',
     scope: 'read',
     responses: { 200: { description: 'The profile, from your actor’s cached copy.', schema: ProfileOut } },
-    handle: async ({ rc }) => json(await currentProfile(rc)),
+    handle: async ({ rc, reply }) => reply(200, await currentProfile(rc)),
   }),
   route({
     method: 'PATCH',
@@ -43,14 +43,14 @@ export const meRoutes = [
     scope: 'write',
     body: UpdateProfile,
     responses: { 200: { description: 'The updated profile.', schema: ProfileOut } },
-    async handle({ rc, body }) {
-      const userId = callerId(rc);
+    async handle({ rc, body, reply }) {
+      const userId = rc.principal.userId;
       const row = await updateUser(rc.env.DB, userId, { name: body.name });
       if (!row) throw new ApiError('unauthorized');
       const profile = toProfile(row);
       await userActor(rc, userId).setProfile(profile);
       await audit(rc, userId, 'profile_updated');
-      return json(profile);
+      return reply(200, profile);
     },
   }),
   route({
@@ -69,7 +69,7 @@ export const meRoutes = [
       },
       403: { description: 'The current password is wrong.' },
     },
-    async handle({ rc, body }) {
+    async handle({ rc, body, reply }) {
       const user = await requirePassword(rc, body.current_password, 'current_password', body.reauth);
       await requireAcceptablePassword(body.new_password, 'new_password', user);
       await updateUser(rc.env.DB, user.id, {
@@ -77,12 +77,12 @@ export const meRoutes = [
         passwordSetAt: Date.now(),
       });
       const revoked = await revokeAccess(rc, user.id, {
-        keepSessionId: rc.principal?.sessionId ?? null,
+        keepSessionId: rc.principal.sessionId,
         keepApiKeys: body.keep_api_keys,
         keepDevices: body.keep_devices,
       });
       await audit(rc, user.id, 'password_changed', { ...revoked });
-      return json(revoked);
+      return reply(200, revoked);
     },
   }),
   route({
@@ -93,16 +93,20 @@ export const meRoutes = [
     access: 'user',
     scope: 'account',
     responses: { 200: { description: 'The export.' } },
-    async handle({ rc }) {
-      const userId = callerId(rc);
+    async handle({ rc, reply }) {
+      const userId = rc.principal.userId;
       const [rows, actorState] = await Promise.all([
         exportUserRows(rc.env.DB, userId),
         userActor(rc, userId).exportState(),
       ]);
       if (!rows) throw new ApiError('unauthorized');
-      return json({ exported_at: new Date().toISOString(), ...rows, ...actorState }, 200, {
-        'content-disposition': 'attachment; filename="export.json"',
-      });
+      return reply(
+        200,
+        { exported_at: new Date().toISOString(), ...rows, ...actorState },
+        {
+          'content-disposition': 'attachment; filename="export.json"',
+        },
+      );
     },
   }),
   route({
@@ -138,12 +142,12 @@ export const meRoutes = [
     responses: {
       200: { description: 'A page of events; pass `next_cursor` as `cursor` for the next.', schema: AuditOut },
     },
-    async handle({ rc, query }) {
+    async handle({ rc, query, reply }) {
       const [at, id] = query.cursor ? (query.cursor.split('.') as [string, string]) : [];
       const before = at && id ? { createdAt: Number(at), id } : null;
-      const { rows, more } = await listAudit(rc.env.DB, callerId(rc), query.limit, before);
+      const { rows, more } = await listAudit(rc.env.DB, rc.principal.userId, query.limit, before);
       const last = rows.at(-1);
-      return json({
+      return reply(200, {
         events: rows.map((r) => ({
           id: r.id,
           type: r.type,

@@ -19,12 +19,12 @@ import { audit } from '../auth/audit';
 import { tokensResponse } from '../auth/issue';
 import { factorPolicy, locked } from '../auth/lockout';
 import { requirePassword } from '../auth/password';
-import { callerId, currentProfile } from '../auth/profile';
+import { currentProfile } from '../auth/profile';
 import { checkSecondFactor, requireSecondFactor, totpContext, WRONG_CODE } from '../auth/second-factor';
 import { requireStepUp } from '../auth/step-up';
 import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
-import { json, noContent, route } from '../route';
+import { noContent, route } from '../route';
 
 async function issueBackupCodes(rc: RequestContext, userId: string): Promise<string[]> {
   const codes = newBackupCodes();
@@ -97,8 +97,8 @@ export const mfaRoutes = [
       },
       409: { description: 'MFA is already on.' },
     },
-    async handle({ rc, body }) {
-      const userId = callerId(rc);
+    async handle({ rc, body, reply }) {
+      const userId = rc.principal.userId;
       await requireStepUp(rc, body.reauth);
       const profile = await currentProfile(rc);
       if (profile.mfa_enabled) throw new ApiError('conflict', 'MFA is already on; turn it off first.');
@@ -110,7 +110,7 @@ export const mfaRoutes = [
       }
       await audit(rc, userId, 'mfa_enrolment_started');
       const uri = otpauthUri(secret, rc.config.appName, profile.email);
-      return json({ secret, otpauth_uri: uri, qr_svg: qrSvg(uri) });
+      return reply(200, { secret, otpauth_uri: uri, qr_svg: qrSvg(uri) });
     },
   }),
   route({
@@ -130,8 +130,8 @@ export const mfaRoutes = [
       },
       409: { description: 'No enrolment is pending, or MFA is already on.' },
     },
-    async handle({ rc, body }) {
-      const userId = callerId(rc);
+    async handle({ rc, body, reply }) {
+      const userId = rc.principal.userId;
       await requireStepUp(rc, body.reauth);
       const pending = await findTotp(rc.env.DB, userId);
       if (!pending || pending.confirmedAt !== null) throw new ApiError('conflict', 'No TOTP enrolment is pending.');
@@ -142,7 +142,7 @@ export const mfaRoutes = [
       const codes = await issueBackupCodes(rc, userId);
       await refreshProfile(rc, userId);
       await audit(rc, userId, 'mfa_enabled');
-      return json({ backup_codes: codes });
+      return reply(200, { backup_codes: codes });
     },
   }),
   route({
@@ -163,7 +163,7 @@ export const mfaRoutes = [
       409: { description: 'MFA is not on.' },
     },
     async handle({ rc, body }) {
-      const userId = callerId(rc);
+      const userId = rc.principal.userId;
       if (!(await currentProfile(rc)).mfa_enabled) throw new ApiError('conflict', 'MFA is not on.');
       await requirePassword(rc, body.password, 'password', body.reauth);
       await requireSecondFactor(rc, userId, body.code, { allowBackup: true });
@@ -186,13 +186,13 @@ export const mfaRoutes = [
       403: { description: 'The code is wrong.' },
       409: { description: 'MFA is not on.' },
     },
-    async handle({ rc, body }) {
-      const userId = callerId(rc);
+    async handle({ rc, body, reply }) {
+      const userId = rc.principal.userId;
       if (!(await currentProfile(rc)).mfa_enabled) throw new ApiError('conflict', 'MFA is not on.');
       await requireSecondFactor(rc, userId, body.code, { allowBackup: false });
       const codes = await issueBackupCodes(rc, userId);
       await audit(rc, userId, 'backup_codes_regenerated');
-      return json({ backup_codes: codes });
+      return reply(200, { backup_codes: codes });
     },
   }),
 ];

@@ -56,7 +56,7 @@ export const oauthRoutes = [
         if (principal.via === 'api_key')
           throw new ApiError('forbidden', 'Linking a provider needs a signed-in session.');
         rc.principal = principal;
-        await requireLinkProof(rc);
+        await requireLinkProof(rc, principal);
         userId = principal.userId;
         sessionId = principal.sessionId;
       }

@@ -2,10 +2,9 @@
 import { SessionParams, SessionsOut } from '../../core/schemas/auth';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
-import { callerId } from '../auth/profile';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
-import { json, noContent, route } from '../route';
+import { noContent, route } from '../route';
 
 export const sessionRoutes = [
   route({
@@ -18,9 +17,9 @@ export const sessionRoutes = [
     responses: {
       200: { description: 'Live sessions, newest first; `current` marks the caller.', schema: SessionsOut },
     },
-    async handle({ rc }) {
-      const sessions = await userActor(rc, callerId(rc)).listSessions(rc.principal?.sessionId ?? null);
-      return json({ sessions });
+    async handle({ rc, reply }) {
+      const sessions = await userActor(rc, rc.principal.userId).listSessions(rc.principal.sessionId);
+      return reply(200, { sessions });
     },
   }),
   route({
@@ -36,7 +35,7 @@ export const sessionRoutes = [
     },
     async handle({ rc, params }) {
       const { id } = validate(SessionParams, params);
-      const userId = callerId(rc);
+      const userId = rc.principal.userId;
       const result = await userActor(rc, userId).revokeSession(id);
       if (!result.ok) throw new ApiError('not_found', 'No such session.');
       await audit(rc, userId, 'session_revoked', { session_id: id });
