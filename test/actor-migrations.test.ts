@@ -11,7 +11,7 @@ const columns = (sql: SqlStorage, table: string) =>
 
 describe('actor storage migrations', () => {
   it('run each step once, in order, and bring an older actor up to date', async () => {
-    await runInDurableObject(env.LIMITER.getByName('migrations-test'), (_instance, state) => {
+    await runInDurableObject(env.DEVICE.getByName('migrations-test'), (_instance, state) => {
       const v1 = ['CREATE TABLE notes (id TEXT PRIMARY KEY)'];
       const v2 = ["ALTER TABLE notes ADD COLUMN body TEXT NOT NULL DEFAULT ''"];
       migrate(state.storage, [v1]);
@@ -26,7 +26,7 @@ describe('actor storage migrations', () => {
   });
 
   it('leave nothing half-applied when a step fails', async () => {
-    await runInDurableObject(env.LIMITER.getByName('migrations-broken'), (_instance, state) => {
+    await runInDurableObject(env.DEVICE.getByName('migrations-broken'), (_instance, state) => {
       const broken = ['CREATE TABLE first (id TEXT)', 'NOT SQL AT ALL'];
       expect(() => migrate(state.storage, [broken])).toThrow();
       expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'first'").toArray()).toEqual([]);

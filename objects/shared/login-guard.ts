@@ -7,10 +7,6 @@
  */
 import type { Window } from '../../core/rate-limit';
 
-/** The guard's one-row table, for actors that keep a single guard (the user actor has its own in its migrations). */
-export const LOGIN_GUARD_DDL =
-  'CREATE TABLE IF NOT EXISTS login_guard (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), failures INTEGER NOT NULL, locked_until INTEGER)';
-
 export interface GuardState {
   locked: boolean;
   /** Seconds until the lock ends (0 when not locked). */

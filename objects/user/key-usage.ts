@@ -2,12 +2,6 @@
  * API key usage counted in the actor and written to D1 in batches by the alarm, so a
  * request authenticated by a key does not wait on a D1 write.
  */
-export const KEY_USAGE_DDL = `CREATE TABLE IF NOT EXISTS api_key_usage (
-  key_id TEXT PRIMARY KEY,
-  count INTEGER NOT NULL,
-  last_used_at INTEGER NOT NULL
-)`;
-
 export const KEY_USAGE_FLUSH_MS = 30_000;
 
 export interface KeyUsage {

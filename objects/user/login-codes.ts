@@ -7,13 +7,6 @@ import { newUserToken } from '../../core/user-token';
 
 export const LOGIN_CODE_TTL_MS = 60_000;
 
-export const LOGIN_CODES_DDL = `CREATE TABLE IF NOT EXISTS login_codes (
-  hash TEXT PRIMARY KEY,
-  expires_at INTEGER NOT NULL,
-  amr TEXT NOT NULL,
-  provider TEXT NOT NULL
-)`;
-
 export interface RedeemedCode {
   amr: string[];
   provider: string;

@@ -9,13 +9,6 @@ import { newUserToken } from '../../core/user-token';
 export const MFA_TOKEN_TTL_MS = 5 * 60 * 1000;
 export const MFA_MAX_ATTEMPTS = 5;
 
-export const MFA_DDL = `CREATE TABLE IF NOT EXISTS mfa_challenges (
-  hash TEXT PRIMARY KEY,
-  expires_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  first_factor TEXT NOT NULL DEFAULT 'pwd'
-)`;
-
 export class MfaChallenges {
   constructor(private readonly sql: SqlStorage) {}
 

@@ -5,12 +5,6 @@
  */
 import { afterFailure, type BreakerState, CLOSED, merge } from '../../core/oauth/breaker';
 
-export const OAUTH_BREAKER_DDL = `CREATE TABLE IF NOT EXISTS oauth_breaker (
-  provider TEXT PRIMARY KEY,
-  failures INTEGER NOT NULL,
-  open_until INTEGER NOT NULL
-)`;
-
 const isolate = new Map<string, BreakerState>();
 
 export class ProviderBreakers {

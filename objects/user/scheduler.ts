@@ -6,11 +6,6 @@
  */
 import { describeError, log } from '../../core/log';
 
-export const SCHEDULER_DDL = `CREATE TABLE IF NOT EXISTS scheduled_jobs (
-  job TEXT PRIMARY KEY,
-  due_at INTEGER NOT NULL
-)`;
-
 export type JobName = 'key_usage' | 'oauth_refresh';
 
 /** Runs a due job; answers when it is due next, or null for not until something schedules it. */
