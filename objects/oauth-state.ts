@@ -7,6 +7,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { err, ok, type Result } from '../core/result';
 import { type MigrationStep, migrate } from './shared/migrate';
+import { one } from './shared/query';
 
 /** The flow's table, as versioned steps (objects/shared/migrate.ts): never edit a shipped step. */
 const OAUTH_STATE_MIGRATIONS: readonly MigrationStep[] = [
@@ -54,7 +55,7 @@ export class OAuthStateObject extends DurableObject<Env> {
   /** The flow, exactly once and within its 10 minutes. */
   async take(now = Date.now()): Promise<Result<PendingFlow, { type: 'invalid' }>> {
     const sql = this.open();
-    const row = sql.exec<{ data: string; expires_at: number }>('SELECT data, expires_at FROM flow').toArray()[0];
+    const row = one<{ data: string; expires_at: number }>(sql, 'SELECT data, expires_at FROM flow');
     // Deleted before any await: a second callback with the same state finds nothing.
     sql.exec('DELETE FROM flow');
     // Wiped whatever was found, so a made-up state leaves no storage behind either.

@@ -6,6 +6,7 @@
  * limiter keeps one per unknown email, so an email without an account locks the same way.
  */
 import type { Window } from '../../core/rate-limit';
+import { one } from './query';
 
 export interface GuardState {
   locked: boolean;
@@ -21,9 +22,10 @@ export class LoginGuard {
 
   private read(): { failures: number; locked_until: number | null } {
     return (
-      this.sql
-        .exec<{ failures: number; locked_until: number | null }>(`SELECT failures, locked_until FROM ${this.table}`)
-        .toArray()[0] ?? { failures: 0, locked_until: null }
+      one<{ failures: number; locked_until: number | null }>(
+        this.sql,
+        `SELECT failures, locked_until FROM ${this.table}`,
+      ) ?? { failures: 0, locked_until: null }
     );
   }
 

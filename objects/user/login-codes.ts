@@ -4,6 +4,7 @@
  */
 import { sha256 } from '../../core/encoding';
 import { newUserToken } from '../../core/user-token';
+import { one } from '../shared/query';
 
 export const LOGIN_CODE_TTL_MS = 60_000;
 
@@ -31,12 +32,11 @@ export class LoginCodes {
   /** Spends a code: null when unknown, spent or expired (an expired one is spent too). */
   async redeem(code: string, now = Date.now()): Promise<RedeemedCode | null> {
     const hash = await sha256(code);
-    const row = this.sql
-      .exec<{ expires_at: number; amr: string; provider: string }>(
-        'SELECT expires_at, amr, provider FROM login_codes WHERE hash = ?',
-        hash,
-      )
-      .toArray()[0];
+    const row = one<{ expires_at: number; amr: string; provider: string }>(
+      this.sql,
+      'SELECT expires_at, amr, provider FROM login_codes WHERE hash = ?',
+      hash,
+    );
     if (!row) return null;
     this.sql.exec('DELETE FROM login_codes WHERE hash = ?', hash);
     if (row.expires_at <= now) return null;

@@ -5,6 +5,7 @@
 import { sha256 } from '../../core/encoding';
 import { err, ok, type Result } from '../../core/result';
 import { newUserToken } from '../../core/user-token';
+import { one } from '../shared/query';
 
 export const MFA_TOKEN_TTL_MS = 5 * 60 * 1000;
 export const MFA_MAX_ATTEMPTS = 5;
@@ -28,12 +29,11 @@ export class MfaChallenges {
   /** Counts one attempt before the code is checked; the sixth attempt finds the token void. */
   async attempt(token: string, now = Date.now()): Promise<Result<null, { type: 'invalid' }>> {
     const hash = await sha256(token);
-    const row = this.sql
-      .exec<{ expires_at: number; attempts: number }>(
-        'SELECT expires_at, attempts FROM mfa_challenges WHERE hash = ?',
-        hash,
-      )
-      .toArray()[0];
+    const row = one<{ expires_at: number; attempts: number }>(
+      this.sql,
+      'SELECT expires_at, attempts FROM mfa_challenges WHERE hash = ?',
+      hash,
+    );
     if (!row || row.expires_at <= now || row.attempts >= MFA_MAX_ATTEMPTS) {
       this.sql.exec('DELETE FROM mfa_challenges WHERE hash = ?', hash);
       return err({ type: 'invalid' });
@@ -44,12 +44,11 @@ export class MfaChallenges {
 
   /** Spends the token: the first factor it stood on, or null when it was spent already or never existed. */
   async spend(token: string): Promise<string | null> {
-    const row = this.sql
-      .exec<{ first_factor: string }>(
-        'DELETE FROM mfa_challenges WHERE hash = ? RETURNING first_factor',
-        await sha256(token),
-      )
-      .toArray()[0];
+    const row = one<{ first_factor: string }>(
+      this.sql,
+      'DELETE FROM mfa_challenges WHERE hash = ? RETURNING first_factor',
+      await sha256(token),
+    );
     return row?.first_factor ?? null;
   }
 }

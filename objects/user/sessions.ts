@@ -7,6 +7,7 @@
 import { base64url, randomId, sha256, utf8 } from '../../core/encoding';
 import { err, ok, type Result } from '../../core/result';
 import { newUserToken } from '../../core/user-token';
+import { all, one } from '../shared/query';
 
 export const SESSION_IDLE_MS = 30 * 24 * 3600 * 1000;
 export const SESSION_ABSOLUTE_MS = 90 * 24 * 3600 * 1000;
@@ -67,16 +68,15 @@ export class SessionStore {
   ) {}
 
   private row(id: string): SessionRow | undefined {
-    return this.sql.exec<SessionRow>('SELECT * FROM sessions WHERE id = ?', id).toArray()[0];
+    return one<SessionRow>(this.sql, 'SELECT * FROM sessions WHERE id = ?', id);
   }
 
   private lookup(hash: string, now: number): { record: { used_at: number | null }; session: SessionRow } | null {
-    const record = this.sql
-      .exec<{ session_id: string; used_at: number | null }>(
-        'SELECT session_id, used_at FROM refresh_tokens WHERE hash = ?',
-        hash,
-      )
-      .toArray()[0];
+    const record = one<{ session_id: string; used_at: number | null }>(
+      this.sql,
+      'SELECT session_id, used_at FROM refresh_tokens WHERE hash = ?',
+      hash,
+    );
     const session = record ? this.row(record.session_id) : undefined;
     return record && this.isLive(session, now) ? { record, session } : null;
   }
@@ -198,21 +198,19 @@ export class SessionStore {
   }
 
   list(currentId: string | null, now = Date.now()): SessionView[] {
-    return this.sql
-      .exec<SessionRow>(
-        'SELECT * FROM sessions WHERE revoked_at IS NULL AND expires_at > ? AND absolute_expires_at > ? ORDER BY created_at DESC',
-        now,
-        now,
-      )
-      .toArray()
-      .map((s) => ({
-        id: s.id,
-        created_at: new Date(s.created_at).toISOString(),
-        last_used_at: new Date(s.last_used_at).toISOString(),
-        user_agent: s.user_agent,
-        ip: s.ip,
-        current: s.id === currentId,
-      }));
+    return all<SessionRow>(
+      this.sql,
+      'SELECT * FROM sessions WHERE revoked_at IS NULL AND expires_at > ? AND absolute_expires_at > ? ORDER BY created_at DESC',
+      now,
+      now,
+    ).map((s) => ({
+      id: s.id,
+      created_at: new Date(s.created_at).toISOString(),
+      last_used_at: new Date(s.last_used_at).toISOString(),
+      user_agent: s.user_agent,
+      ip: s.ip,
+      current: s.id === currentId,
+    }));
   }
 
   /** Revokes a live session; false when there is no such live session. */
