@@ -56,19 +56,26 @@ export class UserObject extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => this.open());
   }
 
+  /** The user this actor belongs to: the Worker addresses every user actor by its user id. */
+  private get userId(): string {
+    const name = this.ctx.id.name;
+    if (name === undefined) throw new Error('a UserObject is addressed with getByName(userId)');
+    return name;
+  }
+
   private open(): void {
     const sql = this.ctx.storage.sql;
     migrate(this.ctx.storage, USER_MIGRATIONS);
-    this.sessions = new SessionStore(sql, this.ctx.storage);
+    this.sessions = new SessionStore(sql, this.ctx.storage, this.userId);
     this.guard = new LoginGuard(sql);
     this.factorGuard = new LoginGuard(sql, 'factor_guard');
     this.eventLog = new EventLog(sql, this.ctx.storage);
     this.presence = new Presence(sql);
     this.profile = new ProfileCache(sql);
-    this.mfa = new MfaChallenges(sql);
+    this.mfa = new MfaChallenges(sql, this.userId);
     this.keyUsage = new KeyUsageCounter(sql);
     this.scheduler = new Scheduler(sql, this.ctx.storage);
-    this.loginCodes = new LoginCodes(sql);
+    this.loginCodes = new LoginCodes(sql, this.userId);
     this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env));
   }
 
@@ -90,15 +97,14 @@ export class UserObject extends DurableObject<Env> {
   async loginSucceeded(profile: Profile, client: ClientInfo, amr: string[]): Promise<IssuedSession> {
     this.guard.succeed();
     this.profile.set(profile);
-    return this.sessions.create(profile.id, client, amr);
+    return this.sessions.create(client, amr);
   }
 
   async refresh(
-    userId: string,
     token: string,
     client: ClientInfo,
   ): Promise<Result<IssuedSession & { profile: Profile | null }, RefreshFailure>> {
-    const result = await this.sessions.rotate(userId, token, client);
+    const result = await this.sessions.rotate(token, client);
     return result.ok ? ok({ ...result.value, profile: this.profile.get() }) : result;
   }
 
@@ -162,9 +168,9 @@ export class UserObject extends DurableObject<Env> {
   // The second factor of a sign-in, and API keys (DESIGN.md §4).
 
   /** A correct password on an account with MFA: clears the failure count, opens a challenge. */
-  startMfa(userId: string): Promise<string> {
+  startMfa(): Promise<string> {
     this.guard.succeed();
-    return this.mfa.open(userId, 'pwd');
+    return this.mfa.open('pwd');
   }
 
   /**
@@ -275,7 +281,7 @@ export class UserObject extends DurableObject<Env> {
   /** After a provider callback: caches the profile and issues a 60 s single-use login code. */
   issueLoginCode(profile: Profile, provider: string): Promise<string> {
     this.profile.set(profile);
-    return this.loginCodes.issue(profile.id, provider, ['oauth']);
+    return this.loginCodes.issue(provider, ['oauth']);
   }
 
   /** Spends a login code for a session, or for an MFA challenge when the account has MFA on. */
@@ -284,21 +290,21 @@ export class UserObject extends DurableObject<Env> {
     const profile = this.profile.get();
     if (!redeemed || !profile) return err({ type: 'invalid' });
     if (profile.mfa_enabled) {
-      return ok({ kind: 'mfa', mfaToken: await this.mfa.open(profile.id, 'oauth'), provider: redeemed.provider });
+      return ok({ kind: 'mfa', mfaToken: await this.mfa.open('oauth'), provider: redeemed.provider });
     }
-    const session = await this.sessions.create(profile.id, client, redeemed.amr);
+    const session = await this.sessions.create(client, redeemed.amr);
     return ok({ kind: 'session', session, profile, provider: redeemed.provider });
   }
 
   /** Cookie mode: the callback opens the session itself. Never for an account with MFA on. */
   openOAuthSession(profile: Profile, client: ClientInfo): Promise<IssuedSession> {
     this.profile.set(profile);
-    return this.sessions.create(profile.id, client, ['oauth']);
+    return this.sessions.create(client, ['oauth']);
   }
 
   /** Refreshes the connection's tokens from the alarm when 5 minutes of their life remain. */
-  async trackConnection(userId: string, provider: string, expiresAt: number | null): Promise<void> {
-    this.oauthRefresher.track(userId, provider, expiresAt);
+  async trackConnection(provider: string, expiresAt: number | null): Promise<void> {
+    this.oauthRefresher.track(this.userId, provider, expiresAt);
     await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
   }
 

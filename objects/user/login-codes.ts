@@ -14,10 +14,13 @@ export interface RedeemedCode {
 }
 
 export class LoginCodes {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly userId: string,
+  ) {}
 
-  async issue(userId: string, provider: string, amr: string[], now = Date.now()): Promise<string> {
-    const code = newUserToken(userId);
+  async issue(provider: string, amr: string[], now = Date.now()): Promise<string> {
+    const code = newUserToken(this.userId);
     this.sql.exec('DELETE FROM login_codes WHERE expires_at <= ?', now);
     this.sql.exec(
       'INSERT INTO login_codes (hash, expires_at, amr, provider) VALUES (?, ?, ?, ?)',

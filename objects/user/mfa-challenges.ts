@@ -11,11 +11,14 @@ export const MFA_TOKEN_TTL_MS = 5 * 60 * 1000;
 export const MFA_MAX_ATTEMPTS = 5;
 
 export class MfaChallenges {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly userId: string,
+  ) {}
 
   /** `firstFactor` is the `amr` of what was proven already: `pwd`, or `oauth`. */
-  async open(userId: string, firstFactor: string, now = Date.now()): Promise<string> {
-    const token = newUserToken(userId);
+  async open(firstFactor: string, now = Date.now()): Promise<string> {
+    const token = newUserToken(this.userId);
     this.sql.exec('DELETE FROM mfa_challenges WHERE expires_at <= ?', now);
     this.sql.exec(
       'INSERT INTO mfa_challenges (hash, expires_at, first_factor) VALUES (?, ?, ?)',

@@ -65,6 +65,7 @@ export class SessionStore {
   constructor(
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
+    private readonly userId: string,
   ) {}
 
   private row(id: string): SessionRow | undefined {
@@ -85,9 +86,9 @@ export class SessionStore {
     return !!session && session.revoked_at === null && session.expires_at > now && session.absolute_expires_at > now;
   }
 
-  async create(userId: string, client: ClientInfo, amr: string[], now = Date.now()): Promise<IssuedSession> {
+  async create(client: ClientInfo, amr: string[], now = Date.now()): Promise<IssuedSession> {
     const sessionId = randomId();
-    const refreshToken = newUserToken(userId);
+    const refreshToken = newUserToken(this.userId);
     const hash = await sha256(refreshToken);
     this.storage.transactionSync(() => {
       this.sql.exec(
@@ -110,16 +111,11 @@ export class SessionStore {
   }
 
   /** Spends a refresh token for its successor (RFC 9700 §4.14.2 rotation with reuse detection). */
-  async rotate(
-    userId: string,
-    token: string,
-    client: ClientInfo,
-    now = Date.now(),
-  ): Promise<Result<IssuedSession, RefreshFailure>> {
+  async rotate(token: string, client: ClientInfo, now = Date.now()): Promise<Result<IssuedSession, RefreshFailure>> {
     const hash = await sha256(token);
     const found = this.lookup(hash, now);
     if (!found) return err({ type: 'invalid' });
-    const successor = await successorOf(token, found.session.refresh_key, userId);
+    const successor = await successorOf(token, found.session.refresh_key, this.userId);
     const successorHash = await sha256(successor);
     // Other calls may have run while the digests were computed: decide on a fresh read.
     const current = this.lookup(hash, now);
