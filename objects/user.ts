@@ -15,8 +15,6 @@ import { type GuardState, LoginGuard } from './shared/login-guard';
 import { migrate } from './shared/migrate';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
-import { LoginCodes } from './user/login-codes';
-import { MfaChallenges } from './user/mfa-challenges';
 import { OAuthRefresher } from './user/oauth-refresh';
 import { Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
@@ -30,6 +28,7 @@ import {
   SessionStore,
   type SessionView,
 } from './user/sessions';
+import { SingleUseTokens } from './user/single-use-tokens';
 
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
 
@@ -45,10 +44,9 @@ export class UserObject extends DurableObject<Env> {
   private eventLog!: EventLog;
   private presence!: Presence;
   private profile!: ProfileCache;
-  private mfa!: MfaChallenges;
+  private tokens!: SingleUseTokens;
   private keyUsage!: KeyUsageCounter;
   private scheduler!: Scheduler;
-  private loginCodes!: LoginCodes;
   private oauthRefresher!: OAuthRefresher;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -72,10 +70,9 @@ export class UserObject extends DurableObject<Env> {
     this.eventLog = new EventLog(sql, this.ctx.storage);
     this.presence = new Presence(sql);
     this.profile = new ProfileCache(sql);
-    this.mfa = new MfaChallenges(sql, this.userId);
+    this.tokens = new SingleUseTokens(sql, this.userId);
     this.keyUsage = new KeyUsageCounter(sql);
     this.scheduler = new Scheduler(sql, this.ctx.storage);
-    this.loginCodes = new LoginCodes(sql, this.userId);
     this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env));
   }
 
@@ -170,7 +167,7 @@ export class UserObject extends DurableObject<Env> {
   /** A correct password on an account with MFA: clears the failure count, opens a challenge. */
   startMfa(): Promise<string> {
     this.guard.succeed();
-    return this.mfa.open('pwd');
+    return this.tokens.issue('mfa', { firstFactor: 'pwd' });
   }
 
   /**
@@ -181,7 +178,7 @@ export class UserObject extends DurableObject<Env> {
     token: string,
     policy: Window,
   ): Promise<Result<null, { type: 'invalid' } | { type: 'locked'; retryAfterS: number }>> {
-    const attempt = await this.mfa.attempt(token);
+    const attempt = await this.tokens.attempt('mfa', token);
     if (!attempt.ok) return attempt;
     const guard = this.factorGuard.begin(policy);
     return guard.locked ? err({ type: 'locked', retryAfterS: guard.retryAfterS }) : ok(null);
@@ -208,12 +205,12 @@ export class UserObject extends DurableObject<Env> {
     profile: Profile,
     client: ClientInfo,
   ): Promise<Result<IssuedSession, { type: 'invalid' } | { type: 'locked'; retryAfterS: number }>> {
-    const firstFactor = await this.mfa.spend(token);
-    if (!firstFactor) return err({ type: 'invalid' });
+    const challenge = await this.tokens.spend('mfa', token);
+    if (!challenge) return err({ type: 'invalid' });
     this.factorGuard.succeed();
     const state = this.guard.state();
     if (state.locked) return err({ type: 'locked', retryAfterS: state.retryAfterS });
-    return ok(await this.loginSucceeded(profile, client, [firstFactor, 'otp']));
+    return ok(await this.loginSucceeded(profile, client, [challenge.firstFactor, 'otp']));
   }
 
   /** A request authenticated by an API key: counts the per-user limit and the key's use. */
@@ -281,16 +278,20 @@ export class UserObject extends DurableObject<Env> {
   /** After a provider callback: caches the profile and issues a 60 s single-use login code. */
   issueLoginCode(profile: Profile, provider: string): Promise<string> {
     this.profile.set(profile);
-    return this.loginCodes.issue(provider, ['oauth']);
+    return this.tokens.issue('login_code', { amr: ['oauth'], provider });
   }
 
   /** Spends a login code for a session, or for an MFA challenge when the account has MFA on. */
   async redeemLoginCode(code: string, client: ClientInfo): Promise<Result<CodeOutcome, { type: 'invalid' }>> {
-    const redeemed = await this.loginCodes.redeem(code);
+    const redeemed = await this.tokens.spend('login_code', code);
     const profile = this.profile.get();
     if (!redeemed || !profile) return err({ type: 'invalid' });
     if (profile.mfa_enabled) {
-      return ok({ kind: 'mfa', mfaToken: await this.mfa.open('oauth'), provider: redeemed.provider });
+      return ok({
+        kind: 'mfa',
+        mfaToken: await this.tokens.issue('mfa', { firstFactor: 'oauth' }),
+        provider: redeemed.provider,
+      });
     }
     const session = await this.sessions.create(client, redeemed.amr);
     return ok({ kind: 'session', session, profile, provider: redeemed.provider });

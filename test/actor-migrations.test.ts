@@ -1,7 +1,10 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { sha256 } from '../core/encoding';
 import { migrate } from '../objects/shared/migrate';
+import { USER_MIGRATIONS } from '../objects/user/schema';
+import { SingleUseTokens } from '../objects/user/single-use-tokens';
 
 const columns = (sql: SqlStorage, table: string) =>
   sql
@@ -40,5 +43,38 @@ describe('actor storage migrations', () => {
       (_instance, state) => state.storage.sql.exec<{ version: number }>('SELECT version FROM _schema').one().version,
     );
     expect(version).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('the user actor’s single-use tokens migration (V3)', () => {
+  it('carries pending login codes and MFA challenges over, attempts included', async () => {
+    await runInDurableObject(env.DEVICE.getByName('migrations-v3'), async (_instance, state) => {
+      const sql = state.storage.sql;
+      migrate(state.storage, USER_MIGRATIONS.slice(0, 2));
+      const later = Date.now() + 60_000;
+      sql.exec(
+        'INSERT INTO login_codes (hash, expires_at, amr, provider) VALUES (?, ?, ?, ?)',
+        await sha256('u1.code'),
+        later,
+        '["oauth"]',
+        'acme',
+      );
+      sql.exec(
+        'INSERT INTO mfa_challenges (hash, expires_at, attempts, first_factor) VALUES (?, ?, 4, ?)',
+        await sha256('u1.mfa'),
+        later,
+        'oauth',
+      );
+      migrate(state.storage, USER_MIGRATIONS);
+      const tokens = new SingleUseTokens(sql, 'u1');
+      expect(await tokens.spend('login_code', 'u1.code')).toEqual({ amr: ['oauth'], provider: 'acme' });
+      expect(await tokens.spend('login_code', 'u1.code')).toBeNull();
+      expect((await tokens.attempt('mfa', 'u1.mfa')).ok).toBe(true);
+      expect((await tokens.attempt('mfa', 'u1.mfa')).ok).toBe(false);
+      const tables = sql.exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE name IN ('login_codes', 'mfa_challenges')",
+      );
+      expect(tables.toArray()).toEqual([]);
+    });
   });
 });

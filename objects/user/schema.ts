@@ -104,4 +104,21 @@ const V2: MigrationStep = [
   'UPDATE sessions SET auth_time = created_at WHERE auth_time IS NULL',
 ];
 
-export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2];
+/** Login codes and MFA challenges become one table of single-use tokens (user/single-use-tokens.ts). */
+const V3: MigrationStep = [
+  `CREATE TABLE single_use_tokens (
+     hash TEXT PRIMARY KEY,
+     purpose TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     data TEXT NOT NULL
+   )`,
+  `INSERT INTO single_use_tokens (hash, purpose, expires_at, data)
+     SELECT hash, 'login_code', expires_at, json_object('amr', json(amr), 'provider', provider) FROM login_codes`,
+  `INSERT INTO single_use_tokens (hash, purpose, expires_at, attempts, data)
+     SELECT hash, 'mfa', expires_at, attempts, json_object('firstFactor', first_factor) FROM mfa_challenges`,
+  'DROP TABLE login_codes',
+  'DROP TABLE mfa_challenges',
+];
+
+export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3];
