@@ -2,6 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../core/encoding';
+import type { OAuthStateObject, PendingFlow } from '../objects/oauth-state';
 import { migrate } from '../objects/shared/migrate';
 import { USER_MIGRATIONS } from '../objects/user/schema';
 import { SingleUseTokens } from '../objects/user/single-use-tokens';
@@ -11,6 +12,19 @@ const columns = (sql: SqlStorage, table: string) =>
     .exec<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`)
     .toArray()
     .map((c) => c.name);
+
+const flow: PendingFlow = {
+  provider: 'acme',
+  verifier: 'v',
+  nonce: 'n',
+  redirectTo: '/',
+  callbackUrl: 'https://example.com/cb',
+  intent: 'login',
+  mode: 'body',
+  userId: null,
+  sessionId: null,
+  browserHash: 'h',
+};
 
 describe('actor storage migrations', () => {
   it('run each step once, in order, and bring an older actor up to date', async () => {
@@ -36,13 +50,50 @@ describe('actor storage migrations', () => {
     });
   });
 
+  const storageOf = (stub: DurableObjectStub) =>
+    runInDurableObject(stub, (_instance, state) => ({
+      version: state.storage.sql.exec<{ version: number }>('SELECT version FROM _schema').one().version,
+      tables: state.storage.sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name",
+        )
+        .toArray()
+        .map((t) => t.name),
+    }));
+
   it('are how the user actor builds its tables', async () => {
-    const user = env.USER.getByName('migrations-user');
-    const version = await runInDurableObject(
-      user,
-      (_instance, state) => state.storage.sql.exec<{ version: number }>('SELECT version FROM _schema').one().version,
-    );
-    expect(version).toBeGreaterThanOrEqual(1);
+    expect(await storageOf(env.USER.getByName('migrations-user'))).toEqual({
+      version: 3,
+      tables: [
+        'api_key_usage',
+        'counters',
+        'device_presence',
+        'event_keys',
+        'events',
+        'factor_guard',
+        'login_guard',
+        'oauth_breaker',
+        'oauth_refresh',
+        'profile',
+        'refresh_tokens',
+        'scheduled_jobs',
+        'sessions',
+        'single_use_tokens',
+      ],
+    });
+  });
+
+  it('are how the limiter builds its tables', async () => {
+    expect(await storageOf(env.LIMITER.getByName('migrations-limiter'))).toEqual({
+      version: 1,
+      tables: ['counters', 'login_guard'],
+    });
+  });
+
+  it('are how the OAuth state actor builds its table', async () => {
+    const stub = env.OAUTH_STATE.getByName('migrations-oauth-state');
+    await runInDurableObject(stub, (instance: OAuthStateObject) => instance.begin(flow));
+    expect(await storageOf(stub)).toEqual({ version: 1, tables: ['flow'] });
   });
 });
 
