@@ -27,8 +27,8 @@ export async function seal(secret: string, plaintext: string, context: string): 
   return `v1.${base64url(iv)}.${base64url(new Uint8Array(ciphertext))}`;
 }
 
-/** The plaintext, or null when the value was tampered with or sealed for another context. */
-export async function open(secret: string, sealed: string, context: string): Promise<string | null> {
+/** Decrypts a sealed value: the plaintext, or null when it was tampered with or sealed for another context. */
+export async function unseal(secret: string, sealed: string, context: string): Promise<string | null> {
   const [version, iv, ciphertext] = sealed.split('.');
   const ivBytes = iv ? fromBase64url(iv) : null;
   const data = ciphertext ? fromBase64url(ciphertext) : null;

@@ -11,8 +11,8 @@ import type { EventOut } from '../core/schemas/events';
 import { type DeviceRecord, readConnectRequest } from './device/connect';
 import { catchUp, deliverInOrder, type ReadLog } from './device/deliver';
 import { handshakeStep } from './device/handshake';
-import { handleFrame } from './device/session';
 import { HANDSHAKE_MS, readySockets, refuse, send, setState, stateOf } from './device/socket';
+import { handleFrame } from './device/socket-context';
 import { DeviceStore } from './device/store';
 
 export class DeviceObject extends DurableObject<Env> {

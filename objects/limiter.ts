@@ -5,8 +5,17 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Decision, Window } from '../core/rate-limit';
-import { COUNTERS_DDL, hitCounter, refundCounter } from './shared/counters';
-import { type GuardState, LOGIN_GUARD_DDL, LoginGuard } from './shared/login-guard';
+import { hitCounter, refundCounter } from './shared/counters';
+import { type GuardState, LoginGuard } from './shared/login-guard';
+import { type MigrationStep, migrate } from './shared/migrate';
+
+/** The limiter's tables, as versioned steps (objects/shared/migrate.ts): never edit a shipped step. */
+const LIMITER_MIGRATIONS: readonly MigrationStep[] = [
+  [
+    'CREATE TABLE IF NOT EXISTS counters (bucket TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS login_guard (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), failures INTEGER NOT NULL, locked_until INTEGER)',
+  ],
+];
 
 // An account's count lasts until a success; an unknown email's, which never succeeds, lasts
 // this long after its last failure, so stored state stays bounded.
@@ -17,8 +26,7 @@ export class LimiterObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(COUNTERS_DDL);
-    ctx.storage.sql.exec(LOGIN_GUARD_DDL);
+    migrate(ctx.storage, LIMITER_MIGRATIONS);
     this.guard = new LoginGuard(ctx.storage.sql);
   }
 

@@ -6,6 +6,13 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { err, ok, type Result } from '../core/result';
+import { type MigrationStep, migrate } from './shared/migrate';
+import { one } from './shared/query';
+
+/** The flow's table, as versioned steps (objects/shared/migrate.ts): never edit a shipped step. */
+const OAUTH_STATE_MIGRATIONS: readonly MigrationStep[] = [
+  ['CREATE TABLE IF NOT EXISTS flow (singleton INTEGER PRIMARY KEY, data TEXT NOT NULL, expires_at INTEGER NOT NULL)'],
+];
 
 export const OAUTH_STATE_TTL_MS = 10 * 60_000;
 
@@ -28,19 +35,16 @@ export interface PendingFlow {
 }
 
 export class OAuthStateObject extends DurableObject<Env> {
-  // deleteAll() drops the table too, so every use makes sure it exists.
-  private get sql(): SqlStorage {
-    const sql = this.ctx.storage.sql;
-    sql.exec(
-      'CREATE TABLE IF NOT EXISTS flow (singleton INTEGER PRIMARY KEY, data TEXT NOT NULL, expires_at INTEGER NOT NULL)',
-    );
-    return sql;
+  // deleteAll() drops every table, so each call opens the storage again.
+  private open(): SqlStorage {
+    migrate(this.ctx.storage, OAUTH_STATE_MIGRATIONS);
+    return this.ctx.storage.sql;
   }
 
   /** Stores a new flow; a state value is random (256 bits), so one never exists already. */
   async begin(flow: PendingFlow, now = Date.now()): Promise<void> {
     const expiresAt = now + OAUTH_STATE_TTL_MS;
-    this.sql.exec(
+    this.open().exec(
       'INSERT OR REPLACE INTO flow (singleton, data, expires_at) VALUES (1, ?, ?)',
       JSON.stringify(flow),
       expiresAt,
@@ -50,17 +54,13 @@ export class OAuthStateObject extends DurableObject<Env> {
 
   /** The flow, exactly once and within its 10 minutes. */
   async take(now = Date.now()): Promise<Result<PendingFlow, { type: 'invalid' }>> {
-    // A made-up state must not leave storage behind: look without creating the table.
-    const raw = this.ctx.storage.sql;
-    if (raw.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'flow'").toArray().length === 0) {
-      return err({ type: 'invalid' });
-    }
-    const row = raw.exec<{ data: string; expires_at: number }>('SELECT data, expires_at FROM flow').toArray()[0];
-    if (!row) return err({ type: 'invalid' });
+    const sql = this.open();
+    const row = one<{ data: string; expires_at: number }>(sql, 'SELECT data, expires_at FROM flow');
     // Deleted before any await: a second callback with the same state finds nothing.
-    raw.exec('DELETE FROM flow');
+    sql.exec('DELETE FROM flow');
+    // Wiped whatever was found, so a made-up state leaves no storage behind either.
     await this.wipe();
-    if (row.expires_at <= now) return err({ type: 'invalid' });
+    if (!row || row.expires_at <= now) return err({ type: 'invalid' });
     return ok(JSON.parse(row.data) as PendingFlow);
   }
 

@@ -15,8 +15,6 @@ import { type GuardState, LoginGuard } from './shared/login-guard';
 import { migrate } from './shared/migrate';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
-import { LoginCodes } from './user/login-codes';
-import { MfaChallenges } from './user/mfa-challenges';
 import { OAuthRefresher } from './user/oauth-refresh';
 import { Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
@@ -30,6 +28,7 @@ import {
   SessionStore,
   type SessionView,
 } from './user/sessions';
+import { SingleUseTokens } from './user/single-use-tokens';
 
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
 
@@ -45,10 +44,9 @@ export class UserObject extends DurableObject<Env> {
   private eventLog!: EventLog;
   private presence!: Presence;
   private profile!: ProfileCache;
-  private mfa!: MfaChallenges;
+  private tokens!: SingleUseTokens;
   private keyUsage!: KeyUsageCounter;
   private scheduler!: Scheduler;
-  private loginCodes!: LoginCodes;
   private oauthRefresher!: OAuthRefresher;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -56,19 +54,25 @@ export class UserObject extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => this.open());
   }
 
+  /** The user this actor belongs to: the Worker addresses every user actor by its user id. */
+  private get userId(): string {
+    const name = this.ctx.id.name;
+    if (name === undefined) throw new Error('a UserObject is addressed with getByName(userId)');
+    return name;
+  }
+
   private open(): void {
     const sql = this.ctx.storage.sql;
     migrate(this.ctx.storage, USER_MIGRATIONS);
-    this.sessions = new SessionStore(sql, this.ctx.storage);
+    this.sessions = new SessionStore(sql, this.ctx.storage, this.userId);
     this.guard = new LoginGuard(sql);
     this.factorGuard = new LoginGuard(sql, 'factor_guard');
     this.eventLog = new EventLog(sql, this.ctx.storage);
     this.presence = new Presence(sql);
     this.profile = new ProfileCache(sql);
-    this.mfa = new MfaChallenges(sql);
+    this.tokens = new SingleUseTokens(sql, this.userId);
     this.keyUsage = new KeyUsageCounter(sql);
     this.scheduler = new Scheduler(sql, this.ctx.storage);
-    this.loginCodes = new LoginCodes(sql);
     this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env));
   }
 
@@ -90,15 +94,14 @@ export class UserObject extends DurableObject<Env> {
   async loginSucceeded(profile: Profile, client: ClientInfo, amr: string[]): Promise<IssuedSession> {
     this.guard.succeed();
     this.profile.set(profile);
-    return this.sessions.create(profile.id, client, amr);
+    return this.sessions.create(client, amr);
   }
 
   async refresh(
-    userId: string,
     token: string,
     client: ClientInfo,
   ): Promise<Result<IssuedSession & { profile: Profile | null }, RefreshFailure>> {
-    const result = await this.sessions.rotate(userId, token, client);
+    const result = await this.sessions.rotate(token, client);
     return result.ok ? ok({ ...result.value, profile: this.profile.get() }) : result;
   }
 
@@ -162,9 +165,9 @@ export class UserObject extends DurableObject<Env> {
   // The second factor of a sign-in, and API keys (DESIGN.md §4).
 
   /** A correct password on an account with MFA: clears the failure count, opens a challenge. */
-  startMfa(userId: string): Promise<string> {
+  startMfa(): Promise<string> {
     this.guard.succeed();
-    return this.mfa.open(userId, 'pwd');
+    return this.tokens.issue('mfa', { firstFactor: 'pwd' });
   }
 
   /**
@@ -175,7 +178,7 @@ export class UserObject extends DurableObject<Env> {
     token: string,
     policy: Window,
   ): Promise<Result<null, { type: 'invalid' } | { type: 'locked'; retryAfterS: number }>> {
-    const attempt = await this.mfa.attempt(token);
+    const attempt = await this.tokens.attempt('mfa', token);
     if (!attempt.ok) return attempt;
     const guard = this.factorGuard.begin(policy);
     return guard.locked ? err({ type: 'locked', retryAfterS: guard.retryAfterS }) : ok(null);
@@ -202,12 +205,12 @@ export class UserObject extends DurableObject<Env> {
     profile: Profile,
     client: ClientInfo,
   ): Promise<Result<IssuedSession, { type: 'invalid' } | { type: 'locked'; retryAfterS: number }>> {
-    const firstFactor = await this.mfa.spend(token);
-    if (!firstFactor) return err({ type: 'invalid' });
+    const challenge = await this.tokens.spend('mfa', token);
+    if (!challenge) return err({ type: 'invalid' });
     this.factorGuard.succeed();
     const state = this.guard.state();
     if (state.locked) return err({ type: 'locked', retryAfterS: state.retryAfterS });
-    return ok(await this.loginSucceeded(profile, client, [firstFactor, 'otp']));
+    return ok(await this.loginSucceeded(profile, client, [challenge.firstFactor, 'otp']));
   }
 
   /** A request authenticated by an API key: counts the per-user limit and the key's use. */
@@ -275,30 +278,34 @@ export class UserObject extends DurableObject<Env> {
   /** After a provider callback: caches the profile and issues a 60 s single-use login code. */
   issueLoginCode(profile: Profile, provider: string): Promise<string> {
     this.profile.set(profile);
-    return this.loginCodes.issue(profile.id, provider, ['oauth']);
+    return this.tokens.issue('login_code', { amr: ['oauth'], provider });
   }
 
   /** Spends a login code for a session, or for an MFA challenge when the account has MFA on. */
   async redeemLoginCode(code: string, client: ClientInfo): Promise<Result<CodeOutcome, { type: 'invalid' }>> {
-    const redeemed = await this.loginCodes.redeem(code);
+    const redeemed = await this.tokens.spend('login_code', code);
     const profile = this.profile.get();
     if (!redeemed || !profile) return err({ type: 'invalid' });
     if (profile.mfa_enabled) {
-      return ok({ kind: 'mfa', mfaToken: await this.mfa.open(profile.id, 'oauth'), provider: redeemed.provider });
+      return ok({
+        kind: 'mfa',
+        mfaToken: await this.tokens.issue('mfa', { firstFactor: 'oauth' }),
+        provider: redeemed.provider,
+      });
     }
-    const session = await this.sessions.create(profile.id, client, redeemed.amr);
+    const session = await this.sessions.create(client, redeemed.amr);
     return ok({ kind: 'session', session, profile, provider: redeemed.provider });
   }
 
   /** Cookie mode: the callback opens the session itself. Never for an account with MFA on. */
   openOAuthSession(profile: Profile, client: ClientInfo): Promise<IssuedSession> {
     this.profile.set(profile);
-    return this.sessions.create(profile.id, client, ['oauth']);
+    return this.sessions.create(client, ['oauth']);
   }
 
   /** Refreshes the connection's tokens from the alarm when 5 minutes of their life remain. */
-  async trackConnection(userId: string, provider: string, expiresAt: number | null): Promise<void> {
-    this.oauthRefresher.track(userId, provider, expiresAt);
+  async trackConnection(provider: string, expiresAt: number | null): Promise<void> {
+    this.oauthRefresher.track(this.userId, provider, expiresAt);
     await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
   }
 

@@ -204,7 +204,7 @@ describe('signing in with MFA', () => {
     const { backupCodes } = await enrol(user);
     const token = await mfaToken(user);
     await runInDurableObject(env.USER.getByName(user.user.id), (_i, state) => {
-      state.storage.sql.exec('UPDATE mfa_challenges SET expires_at = ?', Date.now() - 1);
+      state.storage.sql.exec("UPDATE single_use_tokens SET expires_at = ? WHERE purpose = 'mfa'", Date.now() - 1);
     });
     await expectError(await completeMfa(token, backupCodes[0]!), 401, 'unauthorized');
   });

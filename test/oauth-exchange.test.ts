@@ -43,10 +43,12 @@ describe('POST /v1/oauth/exchange', () => {
     const code = await loginCode();
     const userId = code.split('.')[0]!;
     await runInDurableObject(env.USER.getByName(userId), (_instance, ctx) => {
-      const row = ctx.storage.sql.exec<{ expires_at: number }>('SELECT expires_at FROM login_codes').one();
+      const row = ctx.storage.sql
+        .exec<{ expires_at: number }>("SELECT expires_at FROM single_use_tokens WHERE purpose = 'login_code'")
+        .one();
       expect(row.expires_at - Date.now()).toBeLessThanOrEqual(60_000);
       expect(row.expires_at - Date.now()).toBeGreaterThan(55_000);
-      ctx.storage.sql.exec('UPDATE login_codes SET expires_at = ?', Date.now() - 1);
+      ctx.storage.sql.exec("UPDATE single_use_tokens SET expires_at = ? WHERE purpose = 'login_code'", Date.now() - 1);
     });
     await expectError(await exchange(e, code), 401, 'unauthorized');
   });

@@ -170,7 +170,7 @@ describe('provider token refresh (user actor alarm)', () => {
       )
         .bind(relinkedUntil, userId)
         .run();
-      await instance.trackConnection(userId, 'acme', relinkedUntil);
+      await instance.trackConnection('acme', relinkedUntil);
     });
     await runDurableObjectAlarm(env.USER.getByName(userId));
     const after = (await row(userId, 'acme'))!;

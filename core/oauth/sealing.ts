@@ -1,5 +1,5 @@
 /** Provider tokens at rest: sealed with AES-GCM under DATA_ENCRYPTION_KEY, bound to user, provider and kind. */
-import { open, seal } from '../crypto-box';
+import { seal, unseal } from '../crypto-box';
 import type { SealedTokens } from '../db/oauth-accounts';
 import type { ProviderTokens } from './tokens';
 
@@ -23,4 +23,4 @@ export async function sealTokens(
 }
 
 export const openRefreshToken = (key: string, userId: string, provider: string, sealed: string) =>
-  open(key, sealed, context(userId, provider, 'refresh'));
+  unseal(key, sealed, context(userId, provider, 'refresh'));

@@ -1,13 +1,13 @@
 /** Fixed-window counters kept in an actor's SQLite storage: exact, since an actor runs one call at a time. */
 import { type Counter, countHit, type Decision, refundHit, type Window } from '../../core/rate-limit';
-
-export const COUNTERS_DDL =
-  'CREATE TABLE IF NOT EXISTS counters (bucket TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL)';
+import { one } from './query';
 
 function readCounter(sql: SqlStorage, bucket: string): Counter | null {
-  const row = sql
-    .exec<{ window_start: number; count: number }>('SELECT window_start, count FROM counters WHERE bucket = ?', bucket)
-    .toArray()[0];
+  const row = one<{ window_start: number; count: number }>(
+    sql,
+    'SELECT window_start, count FROM counters WHERE bucket = ?',
+    bucket,
+  );
   return row ? { windowStart: row.window_start, count: row.count } : null;
 }
 

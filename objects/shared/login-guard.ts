@@ -6,10 +6,7 @@
  * limiter keeps one per unknown email, so an email without an account locks the same way.
  */
 import type { Window } from '../../core/rate-limit';
-
-/** The guard's one-row table, for actors that keep a single guard (the user actor has its own in its migrations). */
-export const LOGIN_GUARD_DDL =
-  'CREATE TABLE IF NOT EXISTS login_guard (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), failures INTEGER NOT NULL, locked_until INTEGER)';
+import { one } from './query';
 
 export interface GuardState {
   locked: boolean;
@@ -25,9 +22,10 @@ export class LoginGuard {
 
   private read(): { failures: number; locked_until: number | null } {
     return (
-      this.sql
-        .exec<{ failures: number; locked_until: number | null }>(`SELECT failures, locked_until FROM ${this.table}`)
-        .toArray()[0] ?? { failures: 0, locked_until: null }
+      one<{ failures: number; locked_until: number | null }>(
+        this.sql,
+        `SELECT failures, locked_until FROM ${this.table}`,
+      ) ?? { failures: 0, locked_until: null }
     );
   }
 

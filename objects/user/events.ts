@@ -5,6 +5,7 @@
  */
 import { err, ok, type Result } from '../../core/result';
 import type { EventOut, JsonValue, ReplayOut } from '../../core/schemas/events';
+import { all, one } from '../shared/query';
 
 /** How far in the past `expires_at` may be (clients' clock skew). */
 export const EXPIRY_SKEW_MS = 5 * 60 * 1000;
@@ -62,21 +63,20 @@ export class EventLog {
 
   /** The newest seq (0 for an empty log). */
   head(): number {
-    return this.sql.exec<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events').one().head;
+    return one<{ head: number }>(this.sql, 'SELECT COALESCE(MAX(seq), 0) AS head FROM events')!.head;
   }
 
   private byId(id: string): EventRow | undefined {
-    return this.sql.exec<EventRow>('SELECT * FROM events WHERE id = ?', id).toArray()[0];
+    return one<EventRow>(this.sql, 'SELECT * FROM events WHERE id = ?', id);
   }
 
   private current(stream: string, key: string): { version: number; payload: JsonValue } {
-    const row = this.sql
-      .exec<{ version: number; payload: string }>(
-        'SELECT k.version, e.payload FROM event_keys k JOIN events e ON e.seq = k.seq WHERE k.stream = ? AND k.key = ?',
-        stream,
-        key,
-      )
-      .toArray()[0];
+    const row = one<{ version: number; payload: string }>(
+      this.sql,
+      'SELECT k.version, e.payload FROM event_keys k JOIN events e ON e.seq = k.seq WHERE k.stream = ? AND k.key = ?',
+      stream,
+      key,
+    );
     return row
       ? { version: row.version, payload: JSON.parse(row.payload) as JsonValue }
       : { version: 0, payload: null };
@@ -137,20 +137,19 @@ export class EventLog {
 
   /** Events after `after`, oldest first, leaving out expired ones; `next_after` when more remain. */
   replay(after: number, limit: number, now = Date.now()): ReplayOut {
-    const rows = this.sql
-      .exec<EventRow>(
-        'SELECT * FROM events WHERE seq > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?',
-        after,
-        now,
-        limit + 1,
-      )
-      .toArray();
+    const rows = all<EventRow>(
+      this.sql,
+      'SELECT * FROM events WHERE seq > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?',
+      after,
+      now,
+      limit + 1,
+    );
     const page = rows.slice(0, limit).map(toEvent);
     return { events: page, next_after: rows.length > limit ? (page.at(-1)?.seq ?? null) : null };
   }
 
   /** Every stored event, for the data export. */
   all(): EventOut[] {
-    return this.sql.exec<EventRow>('SELECT * FROM events ORDER BY seq').toArray().map(toEvent);
+    return all<EventRow>(this.sql, 'SELECT * FROM events ORDER BY seq').map(toEvent);
   }
 }

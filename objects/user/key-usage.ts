@@ -2,12 +2,7 @@
  * API key usage counted in the actor and written to D1 in batches by the alarm, so a
  * request authenticated by a key does not wait on a D1 write.
  */
-export const KEY_USAGE_DDL = `CREATE TABLE IF NOT EXISTS api_key_usage (
-  key_id TEXT PRIMARY KEY,
-  count INTEGER NOT NULL,
-  last_used_at INTEGER NOT NULL
-)`;
-
+import { all } from '../shared/query';
 export const KEY_USAGE_FLUSH_MS = 30_000;
 
 export interface KeyUsage {
@@ -29,12 +24,10 @@ export class KeyUsageCounter {
   }
 
   pending(): KeyUsage[] {
-    return this.sql
-      .exec<{ key_id: string; count: number; last_used_at: number }>(
-        'SELECT key_id, count, last_used_at FROM api_key_usage',
-      )
-      .toArray()
-      .map((r) => ({ id: r.key_id, count: r.count, lastUsedAt: r.last_used_at }));
+    return all<{ key_id: string; count: number; last_used_at: number }>(
+      this.sql,
+      'SELECT key_id, count, last_used_at FROM api_key_usage',
+    ).map((r) => ({ id: r.key_id, count: r.count, lastUsedAt: r.last_used_at }));
   }
 
   /** Forgets what has been written to D1 (only those counts: new uses may have arrived meanwhile). */

@@ -4,12 +4,7 @@
  * SQLite, which survives eviction. The more pessimistic of the two decides.
  */
 import { afterFailure, type BreakerState, CLOSED, merge } from '../../core/oauth/breaker';
-
-export const OAUTH_BREAKER_DDL = `CREATE TABLE IF NOT EXISTS oauth_breaker (
-  provider TEXT PRIMARY KEY,
-  failures INTEGER NOT NULL,
-  open_until INTEGER NOT NULL
-)`;
+import { one } from '../shared/query';
 
 const isolate = new Map<string, BreakerState>();
 
@@ -17,12 +12,11 @@ export class ProviderBreakers {
   constructor(private readonly sql: SqlStorage) {}
 
   state(provider: string): BreakerState {
-    const row = this.sql
-      .exec<{ failures: number; open_until: number }>(
-        'SELECT failures, open_until FROM oauth_breaker WHERE provider = ?',
-        provider,
-      )
-      .toArray()[0];
+    const row = one<{ failures: number; open_until: number }>(
+      this.sql,
+      'SELECT failures, open_until FROM oauth_breaker WHERE provider = ?',
+      provider,
+    );
     const stored = row ? { failures: row.failures, openUntil: row.open_until } : CLOSED;
     return merge(isolate.get(provider) ?? CLOSED, stored);
   }

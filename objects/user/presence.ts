@@ -2,6 +2,7 @@
  * Which of the user's devices have a live socket, as their DeviceObjects report it. Reports
  * carry a per-device stamp that only grows, so one that arrives late cannot undo a newer one.
  */
+import { all } from '../shared/query';
 export class Presence {
   constructor(private readonly sql: SqlStorage) {}
 
@@ -29,11 +30,9 @@ export class Presence {
   }
 
   onlineStamps(): { deviceId: string; stamp: number }[] {
-    return this.sql
-      .exec<{ device_id: string; stamp: number }>(
-        'SELECT device_id, stamp FROM device_presence WHERE online = 1 ORDER BY device_id',
-      )
-      .toArray()
-      .map((row) => ({ deviceId: row.device_id, stamp: row.stamp }));
+    return all<{ device_id: string; stamp: number }>(
+      this.sql,
+      'SELECT device_id, stamp FROM device_presence WHERE online = 1 ORDER BY device_id',
+    ).map((row) => ({ deviceId: row.device_id, stamp: row.stamp }));
   }
 }

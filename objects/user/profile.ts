@@ -3,12 +3,13 @@
  * source of truth; every change goes through the actor, which writes both.
  */
 import type { Profile } from '../../core/db/users';
+import { one } from '../shared/query';
 
 export class ProfileCache {
   private cached: Profile | null;
 
   constructor(private readonly sql: SqlStorage) {
-    const row = sql.exec<{ data: string }>('SELECT data FROM profile').toArray()[0];
+    const row = one<{ data: string }>(sql, 'SELECT data FROM profile');
     this.cached = row ? (JSON.parse(row.data) as Profile) : null;
   }
 

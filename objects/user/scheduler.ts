@@ -5,11 +5,7 @@
  * while it runs, is retried later: its due time is pushed back before it starts, never deleted.
  */
 import { describeError, log } from '../../core/log';
-
-export const SCHEDULER_DDL = `CREATE TABLE IF NOT EXISTS scheduled_jobs (
-  job TEXT PRIMARY KEY,
-  due_at INTEGER NOT NULL
-)`;
+import { all, one } from '../shared/query';
 
 export type JobName = 'key_usage' | 'oauth_refresh';
 
@@ -63,12 +59,11 @@ export class Scheduler {
     // skew, a test's runDurableObjectAlarm); handlers get the real time and check their own work.
     const earliest = this.earliest();
     if (earliest === null) return;
-    const due = this.sql
-      .exec<{ job: JobName }>(
-        'SELECT job FROM scheduled_jobs WHERE due_at <= ? ORDER BY due_at',
-        Math.max(clock, earliest),
-      )
-      .toArray();
+    const due = all<{ job: JobName }>(
+      this.sql,
+      'SELECT job FROM scheduled_jobs WHERE due_at <= ? ORDER BY due_at',
+      Math.max(clock, earliest),
+    );
     const now = clock;
     // Pushed back first, so a job cut short (an exception, an isolate that dies) runs again.
     const retryAt = now + RETRY_MS;
@@ -100,7 +95,7 @@ export class Scheduler {
   }
 
   private earliest(): number | null {
-    return this.sql.exec<{ at: number | null }>('SELECT MIN(due_at) AS at FROM scheduled_jobs').one().at;
+    return one<{ at: number | null }>(this.sql, 'SELECT MIN(due_at) AS at FROM scheduled_jobs')!.at;
   }
 
   private async arm(): Promise<void> {

@@ -1,15 +1,9 @@
 /**
  * The user actor's own SQLite tables, as versioned steps (objects/shared/migrate.ts). Never
- * edit a step that has shipped: append a new one (ALTER TABLE …) instead.
+ * edit a step that has shipped: append a new one (ALTER TABLE …) instead. Each step spells out
+ * its SQL, so a change to a feature file can never change a shipped step.
  */
-import { COUNTERS_DDL } from '../shared/counters';
 import type { MigrationStep } from '../shared/migrate';
-import { KEY_USAGE_DDL } from './key-usage';
-import { LOGIN_CODES_DDL } from './login-codes';
-import { MFA_DDL } from './mfa-challenges';
-import { OAUTH_BREAKER_DDL } from './oauth-breaker';
-import { OAUTH_REFRESH_DDL } from './oauth-refresh';
-import { SCHEDULER_DDL } from './scheduler';
 
 const V1: MigrationStep = [
   `CREATE TABLE IF NOT EXISTS profile (
@@ -45,9 +39,18 @@ const V1: MigrationStep = [
      failures INTEGER NOT NULL,
      locked_until INTEGER
    )`,
-  COUNTERS_DDL,
-  MFA_DDL,
-  KEY_USAGE_DDL,
+  'CREATE TABLE IF NOT EXISTS counters (bucket TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL)',
+  `CREATE TABLE IF NOT EXISTS mfa_challenges (
+  hash TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  first_factor TEXT NOT NULL DEFAULT 'pwd'
+)`,
+  `CREATE TABLE IF NOT EXISTS api_key_usage (
+  key_id TEXT PRIMARY KEY,
+  count INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL
+)`,
   `CREATE TABLE IF NOT EXISTS events (
      seq INTEGER PRIMARY KEY,
      id TEXT NOT NULL UNIQUE,
@@ -72,10 +75,27 @@ const V1: MigrationStep = [
      stamp INTEGER NOT NULL
    )`,
   // OAuth login codes, token refresh tracking and breakers, and the shared alarm's job table.
-  SCHEDULER_DDL,
-  LOGIN_CODES_DDL,
-  OAUTH_REFRESH_DDL,
-  OAUTH_BREAKER_DDL,
+  `CREATE TABLE IF NOT EXISTS scheduled_jobs (
+  job TEXT PRIMARY KEY,
+  due_at INTEGER NOT NULL
+)`,
+  `CREATE TABLE IF NOT EXISTS login_codes (
+  hash TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  amr TEXT NOT NULL,
+  provider TEXT NOT NULL
+)`,
+  `CREATE TABLE IF NOT EXISTS oauth_refresh (
+  provider TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  failures INTEGER NOT NULL DEFAULT 0
+)`,
+  `CREATE TABLE IF NOT EXISTS oauth_breaker (
+  provider TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  open_until INTEGER NOT NULL
+)`,
 ];
 
 /** Sessions remember their last real authentication; older sessions count from their sign-in. */
@@ -84,4 +104,21 @@ const V2: MigrationStep = [
   'UPDATE sessions SET auth_time = created_at WHERE auth_time IS NULL',
 ];
 
-export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2];
+/** Login codes and MFA challenges become one table of single-use tokens (user/single-use-tokens.ts). */
+const V3: MigrationStep = [
+  `CREATE TABLE single_use_tokens (
+     hash TEXT PRIMARY KEY,
+     purpose TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     data TEXT NOT NULL
+   )`,
+  `INSERT INTO single_use_tokens (hash, purpose, expires_at, data)
+     SELECT hash, 'login_code', expires_at, json_object('amr', json(amr), 'provider', provider) FROM login_codes`,
+  `INSERT INTO single_use_tokens (hash, purpose, expires_at, attempts, data)
+     SELECT hash, 'mfa', expires_at, attempts, json_object('firstFactor', first_factor) FROM mfa_challenges`,
+  'DROP TABLE login_codes',
+  'DROP TABLE mfa_challenges',
+];
+
+export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3];

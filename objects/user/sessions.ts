@@ -7,6 +7,7 @@
 import { base64url, randomId, sha256, utf8 } from '../../core/encoding';
 import { err, ok, type Result } from '../../core/result';
 import { newUserToken } from '../../core/user-token';
+import { all, one } from '../shared/query';
 
 export const SESSION_IDLE_MS = 30 * 24 * 3600 * 1000;
 export const SESSION_ABSOLUTE_MS = 90 * 24 * 3600 * 1000;
@@ -64,19 +65,19 @@ export class SessionStore {
   constructor(
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
+    private readonly userId: string,
   ) {}
 
   private row(id: string): SessionRow | undefined {
-    return this.sql.exec<SessionRow>('SELECT * FROM sessions WHERE id = ?', id).toArray()[0];
+    return one<SessionRow>(this.sql, 'SELECT * FROM sessions WHERE id = ?', id);
   }
 
   private lookup(hash: string, now: number): { record: { used_at: number | null }; session: SessionRow } | null {
-    const record = this.sql
-      .exec<{ session_id: string; used_at: number | null }>(
-        'SELECT session_id, used_at FROM refresh_tokens WHERE hash = ?',
-        hash,
-      )
-      .toArray()[0];
+    const record = one<{ session_id: string; used_at: number | null }>(
+      this.sql,
+      'SELECT session_id, used_at FROM refresh_tokens WHERE hash = ?',
+      hash,
+    );
     const session = record ? this.row(record.session_id) : undefined;
     return record && this.isLive(session, now) ? { record, session } : null;
   }
@@ -85,9 +86,9 @@ export class SessionStore {
     return !!session && session.revoked_at === null && session.expires_at > now && session.absolute_expires_at > now;
   }
 
-  async create(userId: string, client: ClientInfo, amr: string[], now = Date.now()): Promise<IssuedSession> {
+  async create(client: ClientInfo, amr: string[], now = Date.now()): Promise<IssuedSession> {
     const sessionId = randomId();
-    const refreshToken = newUserToken(userId);
+    const refreshToken = newUserToken(this.userId);
     const hash = await sha256(refreshToken);
     this.storage.transactionSync(() => {
       this.sql.exec(
@@ -110,16 +111,11 @@ export class SessionStore {
   }
 
   /** Spends a refresh token for its successor (RFC 9700 §4.14.2 rotation with reuse detection). */
-  async rotate(
-    userId: string,
-    token: string,
-    client: ClientInfo,
-    now = Date.now(),
-  ): Promise<Result<IssuedSession, RefreshFailure>> {
+  async rotate(token: string, client: ClientInfo, now = Date.now()): Promise<Result<IssuedSession, RefreshFailure>> {
     const hash = await sha256(token);
     const found = this.lookup(hash, now);
     if (!found) return err({ type: 'invalid' });
-    const successor = await successorOf(token, found.session.refresh_key, userId);
+    const successor = await successorOf(token, found.session.refresh_key, this.userId);
     const successorHash = await sha256(successor);
     // Other calls may have run while the digests were computed: decide on a fresh read.
     const current = this.lookup(hash, now);
@@ -198,21 +194,19 @@ export class SessionStore {
   }
 
   list(currentId: string | null, now = Date.now()): SessionView[] {
-    return this.sql
-      .exec<SessionRow>(
-        'SELECT * FROM sessions WHERE revoked_at IS NULL AND expires_at > ? AND absolute_expires_at > ? ORDER BY created_at DESC',
-        now,
-        now,
-      )
-      .toArray()
-      .map((s) => ({
-        id: s.id,
-        created_at: new Date(s.created_at).toISOString(),
-        last_used_at: new Date(s.last_used_at).toISOString(),
-        user_agent: s.user_agent,
-        ip: s.ip,
-        current: s.id === currentId,
-      }));
+    return all<SessionRow>(
+      this.sql,
+      'SELECT * FROM sessions WHERE revoked_at IS NULL AND expires_at > ? AND absolute_expires_at > ? ORDER BY created_at DESC',
+      now,
+      now,
+    ).map((s) => ({
+      id: s.id,
+      created_at: new Date(s.created_at).toISOString(),
+      last_used_at: new Date(s.last_used_at).toISOString(),
+      user_agent: s.user_agent,
+      ip: s.ip,
+      current: s.id === currentId,
+    }));
   }
 
   /** Revokes a live session; false when there is no such live session. */

@@ -1,5 +1,5 @@
 /** Checking a second factor: a TOTP code (each time step accepted once) or a single-use backup code. */
-import { open } from '../../core/crypto-box';
+import { unseal } from '../../core/crypto-box';
 import { claimTotpStep, findTotp, spendBackupCode } from '../../core/db/mfa';
 import { verifyTotp } from '../../core/totp';
 import type { RequestContext } from '../context';
@@ -20,7 +20,7 @@ export async function checkSecondFactor(
   if (/^\d{6}$/.test(code)) {
     const row = await findTotp(rc.env.DB, userId);
     if (!row || (row.confirmedAt === null) !== (options.pending ?? false)) return null;
-    const secret = await open(rc.config.dataEncryptionKey, row.secretEnc, totpContext(userId));
+    const secret = await unseal(rc.config.dataEncryptionKey, row.secretEnc, totpContext(userId));
     if (!secret) return null;
     const step = verifyTotp(secret, code, row.lastUsedStep);
     if (step === null) return null;

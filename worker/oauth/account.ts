@@ -68,7 +68,7 @@ async function link(rc: RequestContext, userId: string, input: Input, via: strin
   });
   if (!inserted) throw new ApiError('conflict', 'This account is already connected to this provider.');
   await audit(rc, userId, 'oauth_linked', { provider: input.provider, via });
-  await userActor(rc, userId).trackConnection(userId, input.provider, sealed.refreshTokenEnc ? sealed.expiresAt : null);
+  await userActor(rc, userId).trackConnection(input.provider, sealed.refreshTokenEnc ? sealed.expiresAt : null);
 }
 
 async function refreshLink(rc: RequestContext, id: string, userId: string, input: Input): Promise<void> {
@@ -78,7 +78,7 @@ async function refreshLink(rc: RequestContext, id: string, userId: string, input
     email: input.identity.email,
     emailVerified: input.identity.emailVerified,
   });
-  await userActor(rc, userId).trackConnection(userId, input.provider, sealed.refreshTokenEnc ? sealed.expiresAt : null);
+  await userActor(rc, userId).trackConnection(input.provider, sealed.refreshTokenEnc ? sealed.expiresAt : null);
 }
 
 /** A link flow acts for the session that started it, which must not have ended since. */

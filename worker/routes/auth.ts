@@ -107,7 +107,7 @@ export const authRoutes = [
         ? ((await updateUser(rc.env.DB, user.id, { passwordHash: hashPassword(body.password) })) ?? user)
         : user;
       if (current.mfaEnabled) {
-        const mfaToken = await actor.startMfa(user.id);
+        const mfaToken = await actor.startMfa();
         await audit(rc, user.id, 'mfa_challenged');
         throw new ApiError('mfa_required', undefined, { body: { mfa_token: mfaToken } });
       }
@@ -145,7 +145,7 @@ export const authRoutes = [
       if (!userId) throw new ApiError('unauthorized', 'The refresh token is invalid.');
       const actor = await knownUserActor(rc, userId);
       if (!actor) throw new ApiError('unauthorized', 'The refresh token is invalid.');
-      const result = await actor.refresh(userId, token, clientInfo(rc));
+      const result = await actor.refresh(token, clientInfo(rc));
       if (!result.ok) {
         if (result.error.type === 'reused') {
           await audit(rc, userId, 'refresh_reuse_detected', { session_id: result.error.sessionId });

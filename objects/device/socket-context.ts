@@ -1,4 +1,4 @@
-/** What a socket may do after the handshake: append events, replay the log, ack a cursor. */
+/** What a socket may do after the handshake (append events, replay the log, ack a cursor), and the context it does it in. */
 import { type EventFrame, MAX_PAYLOAD_BYTES, payloadBytes } from '../../core/schemas/events';
 import { ReadyFrame } from '../../core/schemas/realtime';
 import type { UserObject } from '../user';
@@ -8,7 +8,8 @@ import { parseFrame } from './frames';
 import { send } from './socket';
 import type { DeviceStore } from './store';
 
-export interface Session {
+/** A ready socket and what its frames act on: the device, its store, its user's actor. */
+export interface SocketContext {
   ws: WebSocket;
   record: DeviceRecord;
   store: DeviceStore;
@@ -17,8 +18,8 @@ export interface Session {
   sockets: () => WebSocket[];
 }
 
-async function append(session: Session, frame: EventFrame): Promise<void> {
-  const { ws, user, record } = session;
+async function append(context: SocketContext, frame: EventFrame): Promise<void> {
+  const { ws, user, record } = context;
   if (payloadBytes(frame.payload) > MAX_PAYLOAD_BYTES) {
     send(ws, { type: 'error', id: frame.id, code: 'payload_too_large', message: 'A payload is at most 32 KiB.' });
     return;
@@ -33,7 +34,7 @@ async function append(session: Session, frame: EventFrame): Promise<void> {
     deviceId: record.deviceId,
   });
   if (result.ok) {
-    passOwnEvent(session.sockets(), result.value.seq);
+    passOwnEvent(context.sockets(), result.value.seq);
     send(ws, { type: 'ack', ...result.value });
   } else if (result.error.type === 'conflict') {
     const { type: _, ...conflict } = result.error;
@@ -45,8 +46,8 @@ async function append(session: Session, frame: EventFrame): Promise<void> {
 }
 
 /** Handles one frame; a bad frame is answered with an error and the socket stays open. */
-export async function handleFrame(session: Session, message: string | ArrayBuffer): Promise<void> {
-  const { ws, store, record } = session;
+export async function handleFrame(context: SocketContext, message: string | ArrayBuffer): Promise<void> {
+  const { ws, store, record } = context;
   const rate = store.hit(record.wsLimit);
   const frame = parseFrame(ReadyFrame, message);
   if (!rate.allowed) {
@@ -61,9 +62,9 @@ export async function handleFrame(session: Session, message: string | ArrayBuffe
     return;
   }
   const input = frame.value;
-  if (input.type === 'event') return append(session, input);
+  if (input.type === 'event') return append(context, input);
   if (input.type === 'replay') {
-    send(ws, { type: 'replay', ...(await session.user.replayEvents(input.after, input.limit)) });
+    send(ws, { type: 'replay', ...(await context.user.replayEvents(input.after, input.limit)) });
     return;
   }
   store.advanceCursor(input.seq);
