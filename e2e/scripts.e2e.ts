@@ -6,6 +6,7 @@ const SCRIPTS = [
   'scripts/secrets.ts',
   'scripts/totp.ts',
   'scripts/restore.ts',
+  'scripts/docs-assets.ts',
   'bench/auth.ts',
   'bench/realtime.ts',
 ];
