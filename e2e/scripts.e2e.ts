@@ -7,6 +7,7 @@ const SCRIPTS = [
   'scripts/totp.ts',
   'scripts/restore.ts',
   'scripts/docs-assets.ts',
+  'scripts/client-generate.ts',
   'bench/auth.ts',
   'bench/realtime.ts',
 ];
