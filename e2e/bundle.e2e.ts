@@ -22,7 +22,7 @@ function dryRun(environment: string | null) {
   return { ...result, dir, output: `${result.stdout}${result.stderr}` };
 }
 
-describe.each([null])('wrangler deploy --dry-run (env %s)', (environment) => {
+describe.each([null, 'staging', 'production'])('wrangler deploy --dry-run (env %s)', (environment) => {
   it('builds, with Swagger UI as static assets and not in the Worker bundle', () => {
     const build = dryRun(environment);
     expect(build.status, build.output).toBe(0);
