@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { writeDocsAssets } from './scripts/docs-assets.ts';
 import { generateSecrets, generateSigningKey } from './scripts/secrets.ts';
 
 // Keep wrangler and miniflare off the network: no telemetry, no cf.json, no update check.
@@ -8,6 +9,8 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
 process.env.WRANGLER_HIDE_BANNER ??= 'true';
 
 export default defineConfig(async () => {
+  // wrangler.toml's [assets] directory: the vitest plugin does not run the [build] command.
+  writeDocsAssets(import.meta.dirname);
   const secrets = await generateSecrets();
   // A second key that verifies but does not sign: what a key rotation looks like.
   const keys = [...JSON.parse(secrets.JWT_SIGNING_KEYS!), await generateSigningKey('test-previous')];

@@ -14,7 +14,8 @@ export interface Device {
 export interface RegisterOptions {
   /** The API's origin, such as `https://api.example.com`. */
   baseUrl: string;
-  accessToken: string;
+  /** A token, or where to get a current one: `api.accessToken` of the HTTP client (`createApi`). */
+  accessToken: string | (() => Promise<string>);
   name: string;
   publicJwk: PublicDeviceJwk;
   platform?: string;
@@ -37,9 +38,10 @@ export class ApiRequestError extends Error {
 /** Registers the device's public key (POST /v1/devices). */
 export async function registerDevice(options: RegisterOptions): Promise<Device> {
   const send = options.fetch ?? fetch;
+  const token = typeof options.accessToken === 'string' ? options.accessToken : await options.accessToken();
   const response = await send(new URL('/v1/devices', options.baseUrl), {
     method: 'POST',
-    headers: { authorization: `Bearer ${options.accessToken}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name: options.name, public_key: options.publicJwk, platform: options.platform }),
   });
   const body = (await response.json()) as { device?: Device; error?: { code: string; message: string } };

@@ -1,4 +1,8 @@
-/** The TypeScript client SDK of the realtime gateway (browsers and Node 22+, WebCrypto only). */
+/** The TypeScript client SDK: the typed HTTP client and the realtime gateway (browsers and Node 22+). */
+export { type Api, type ApiOptions, createApi, type SignIn, type User } from './api.ts';
+export type { RetryOptions } from './api-retry.ts';
+export { memoryStorage, type TokenStorage, type Tokens } from './api-tokens.ts';
+export type { components, paths } from './api-types.ts';
 export { type BackoffOptions, backoffDelay } from './backoff.ts';
 export { RealtimeClient, type RealtimeClientOptions, type Status } from './client.ts';
 export { RealtimeError } from './errors.ts';

@@ -6,6 +6,8 @@ const SCRIPTS = [
   'scripts/secrets.ts',
   'scripts/totp.ts',
   'scripts/restore.ts',
+  'scripts/docs-assets.ts',
+  'scripts/client-generate.ts',
   'bench/auth.ts',
   'bench/realtime.ts',
 ];

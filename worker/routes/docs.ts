@@ -41,8 +41,8 @@ export const docsRoutes = [
       200: { description: 'JavaScript or CSS.' },
       404: { description: 'No such file (`not_found`).' },
     },
-    handle: ({ params }) => {
-      const response = docsAsset(params.asset ?? '');
+    handle: async ({ request, rc, params }) => {
+      const response = await docsAsset(rc.env.ASSETS, new URL(request.url).origin, params.asset ?? '');
       if (!response) throw new ApiError('not_found');
       return response;
     },
