@@ -57,6 +57,14 @@ export class ApiError extends Error {
   }
 }
 
+const INVALID_FIELDS = 'The request has invalid fields.';
+
+/** 400 `invalid_request` listing the fields at fault: the one shape of a validation failure. */
+export const invalidFields = (details: Issue[]) => new ApiError('invalid_request', INVALID_FIELDS, { details });
+
+/** 400 `invalid_request` for one field. */
+export const invalidField = (path: string, message: string) => invalidFields([{ path, message }]);
+
 /** Maps anything thrown to the error shape; internals of unexpected errors never leave. */
 export function errorResponse(error: unknown, requestId: string): Response {
   const known = error instanceof ApiError ? error : new ApiError('internal');

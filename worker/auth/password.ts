@@ -2,7 +2,7 @@
 import { findUserById, type UserRow } from '../../core/db/users';
 import type { StepUpProof } from '../../core/schemas/step-up';
 import type { SignedInContext } from '../context';
-import { ApiError } from '../errors';
+import { ApiError, invalidField } from '../errors';
 import { checkPassword } from './password-check';
 import { requireStepUp } from './step-up';
 
@@ -22,9 +22,7 @@ export async function requirePassword(
   if (!user) throw new ApiError('unauthorized');
   if (!user.passwordHash) return requireStepUp(rc, reauth);
   if (password === undefined) {
-    throw new ApiError('invalid_request', 'The request has invalid fields.', {
-      details: [{ path: field, message: 'is required' }],
-    });
+    throw invalidField(field, 'is required');
   }
   await checkPassword(rc, user, password, field);
   return user;

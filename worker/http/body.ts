@@ -1,6 +1,6 @@
 /** Reading and validating request input: one size limit, strict JSON, valibot issues. */
 import * as v from 'valibot';
-import { ApiError, type Issue } from '../errors';
+import { ApiError, type Issue, invalidFields } from '../errors';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -15,9 +15,7 @@ function toIssues(issues: readonly v.BaseIssue<unknown>[]): Issue[] {
 export function validate<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
   const result = v.safeParse(schema, input);
   if (!result.success) {
-    throw new ApiError('invalid_request', 'The request has invalid fields.', {
-      details: toIssues(result.issues),
-    });
+    throw invalidFields(toIssues(result.issues));
   }
   return result.output;
 }

@@ -12,10 +12,11 @@ import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
 import { tokensResponse } from '../auth/issue';
 import { locked, passwordPolicy, unknownEmailGuard } from '../auth/lockout';
-import { ApiError } from '../errors';
+import { ApiError, invalidField } from '../errors';
 import { noContent, route } from '../route';
 
 const BAD_CREDENTIALS = 'The email or password is wrong.';
+const badRefreshToken = () => new ApiError('unauthorized', 'The refresh token is invalid.');
 
 /** 400 naming `field` and the reason when `password` may not become the account's password. */
 export async function requireAcceptablePassword(
@@ -137,23 +138,21 @@ export const authRoutes = [
         token = readCookie(request, REFRESH_COOKIE);
       }
       if (!token) {
-        throw new ApiError('invalid_request', 'The request has invalid fields.', {
-          details: [{ path: 'refresh_token', message: 'is required' }],
-        });
+        throw invalidField('refresh_token', 'is required');
       }
       const userId = userIdOf(token);
-      if (!userId) throw new ApiError('unauthorized', 'The refresh token is invalid.');
+      if (!userId) throw badRefreshToken();
       const actor = await knownUserActor(rc, userId);
-      if (!actor) throw new ApiError('unauthorized', 'The refresh token is invalid.');
+      if (!actor) throw badRefreshToken();
       const result = await actor.refresh(token, clientInfo(rc));
       if (!result.ok) {
         if (result.error.type === 'reused') {
           await audit(rc, userId, 'refresh_reuse_detected', { session_id: result.error.sessionId });
         }
-        throw new ApiError('unauthorized', 'The refresh token is invalid.');
+        throw badRefreshToken();
       }
       const { profile, ...session } = result.value;
-      if (!profile) throw new ApiError('unauthorized', 'The refresh token is invalid.');
+      if (!profile) throw badRefreshToken();
       return tokensResponse(rc, profile, session, query.mode);
     },
   }),

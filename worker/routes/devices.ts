@@ -18,7 +18,7 @@ import { userActor } from '../auth/actor';
 import { requireStepUp } from '../auth/step-up';
 import type { RequestContext, SignedInContext } from '../context';
 import { deviceView } from '../devices/view';
-import { ApiError } from '../errors';
+import { ApiError, invalidField } from '../errors';
 import { validate } from '../http/body';
 import { noContent, route } from '../route';
 
@@ -55,9 +55,7 @@ export const deviceRoutes = [
     },
     async handle({ rc, body, reply }) {
       if (!(await importDeviceKey(body.public_key))) {
-        throw new ApiError('invalid_request', 'The request has invalid fields.', {
-          details: [{ path: 'public_key', message: 'is not a valid public key' }],
-        });
+        throw invalidField('public_key', 'is not a valid public key');
       }
       const userId = rc.principal.userId;
       await requireStepUp(rc, body.reauth);

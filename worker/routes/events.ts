@@ -8,7 +8,7 @@ import {
   ReplayOut,
 } from '../../core/schemas/events';
 import { userActor } from '../auth/actor';
-import { ApiError } from '../errors';
+import { ApiError, invalidField } from '../errors';
 import { route } from '../route';
 
 export const eventRoutes = [
@@ -53,9 +53,7 @@ export const eventRoutes = [
           body: { id, key, version, payload },
         });
       }
-      throw new ApiError('invalid_request', 'The request has invalid fields.', {
-        details: [{ path: 'expires_at', message: 'is more than 5 minutes in the past' }],
-      });
+      throw invalidField('expires_at', 'is more than 5 minutes in the past');
     },
   }),
   route({

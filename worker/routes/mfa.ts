@@ -38,6 +38,8 @@ async function refreshProfile(rc: RequestContext, userId: string): Promise<void>
   if (row) await userActor(rc, userId).setProfile(toProfile(row));
 }
 
+const badMfaToken = () => new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
+
 export const mfaRoutes = [
   route({
     method: 'POST',
@@ -55,22 +57,22 @@ export const mfaRoutes = [
     },
     async handle({ rc, body, query }) {
       const userId = userIdOf(body.mfa_token);
-      if (!userId) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
+      if (!userId) throw badMfaToken();
       const actor = await knownUserActor(rc, userId);
       const attempt = actor ? await actor.attemptMfa(body.mfa_token, factorPolicy(rc)) : null;
       if (attempt && !attempt.ok && attempt.error.type === 'locked') throw locked(attempt.error.retryAfterS);
-      if (!actor || !attempt?.ok) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
+      if (!actor || !attempt?.ok) throw badMfaToken();
       const method = await checkSecondFactor(rc, userId, body.code);
       if (!method) {
         await audit(rc, userId, 'mfa_failed');
         throw new ApiError('unauthorized', WRONG_CODE);
       }
       const user = await findUserById(rc.env.DB, userId);
-      if (!user) throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
+      if (!user) throw badMfaToken();
       const opened = await actor.completeMfa(body.mfa_token, toProfile(user), clientInfo(rc));
       if (!opened.ok) {
         if (opened.error.type === 'locked') throw locked(opened.error.retryAfterS);
-        throw new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
+        throw badMfaToken();
       }
       if (method === 'backup') await audit(rc, userId, 'backup_code_used');
       await audit(rc, userId, 'mfa_succeeded', { method });

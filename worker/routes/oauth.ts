@@ -9,7 +9,7 @@ import { audit } from '../auth/audit';
 import { authenticate } from '../auth/authenticate';
 import { tokensResponse } from '../auth/issue';
 import { requireLinkProof } from '../auth/step-up';
-import { ApiError } from '../errors';
+import { ApiError, invalidField } from '../errors';
 import { validate } from '../http/body';
 import { completeCallback } from '../oauth/callback';
 import { clearedFlowCookie, flowCookieOf, matchesFlow, newFlowBinding } from '../oauth/flow-cookie';
@@ -45,9 +45,7 @@ export const oauthRoutes = [
     async handle({ request, rc, params, query }) {
       const { provider: name } = validate(ProviderParams, params);
       if (!allowedRedirect(rc, query.redirect_to)) {
-        throw new ApiError('invalid_request', 'The request has invalid fields.', {
-          details: [{ path: 'redirect_to', message: 'is not an allowed redirect origin' }],
-        });
+        throw invalidField('redirect_to', 'is not an allowed redirect origin');
       }
       let userId: string | null = null;
       let sessionId: string | null = null;

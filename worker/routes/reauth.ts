@@ -1,7 +1,7 @@
 /** Step-up on its own: prove the password or a second factor now, before a sensitive change (DESIGN.md §3). */
 import { ReauthRequiredOut, StepUpProof } from '../../core/schemas/step-up';
 import { stepUpNow } from '../auth/step-up';
-import { ApiError } from '../errors';
+import { invalidField } from '../errors';
 import { noContent, route } from '../route';
 
 export const reauthRoutes = [
@@ -21,9 +21,7 @@ export const reauthRoutes = [
     },
     async handle({ rc, body }) {
       if (body.password === undefined && body.code === undefined) {
-        throw new ApiError('invalid_request', 'The request has invalid fields.', {
-          details: [{ path: 'password', message: 'password or code is required' }],
-        });
+        throw invalidField('password', 'password or code is required');
       }
       await stepUpNow(rc, body);
       return noContent();
