@@ -14,7 +14,7 @@ import { oauthRoutes } from './oauth';
 import { reauthRoutes } from './reauth';
 import { sessionRoutes } from './sessions';
 
-export const routes: readonly AnyRoute[] = [
+const apiRoutes: readonly AnyRoute[] = [
   ...healthRoutes,
   ...authRoutes,
   ...reauthRoutes,
@@ -22,10 +22,11 @@ export const routes: readonly AnyRoute[] = [
   ...meRoutes,
   ...mfaRoutes,
   ...apiKeyRoutes,
-  ...docsRoutes,
   ...deviceRoutes,
   ...eventRoutes,
   ...oauthRoutes,
   ...connectionRoutes,
   ...adminRoutes,
 ];
+
+export const routes: readonly AnyRoute[] = [...apiRoutes, ...docsRoutes(apiRoutes)];
