@@ -2,23 +2,13 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { replaceBackupCodes } from '../core/db/mfa';
 import { call, expectError, freshIp, login, signup } from './helpers';
-import { nowSeconds, totpAt } from './totp-reference';
+import { enrolTotp } from './mfa-helpers';
 
 type User = Awaited<ReturnType<typeof signup>>;
 
 const BACKUP_CODE = /^[a-z2-7]{5}(-[a-z2-7]{5}){4}$/;
 
-async function enrol(user: User): Promise<string[]> {
-  const start = await call('/v1/me/mfa/totp', { method: 'POST', token: user.access_token });
-  const { secret } = (await start.json()) as { secret: string };
-  const confirm = await call('/v1/me/mfa/totp/confirm', {
-    method: 'POST',
-    token: user.access_token,
-    body: { code: await totpAt(secret, nowSeconds()) },
-  });
-  expect(confirm.status).toBe(200);
-  return ((await confirm.json()) as { backup_codes: string[] }).backup_codes;
-}
+const enrol = async (user: User) => (await enrolTotp(user)).backupCodes;
 
 async function signIn(user: User, code: string): Promise<Response> {
   const challenge = (await (await login(user.email, user.password, freshIp())).json()) as { mfa_token: string };

@@ -3,28 +3,12 @@ import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { call, expectError, freshIp, login, signup, type Tokens } from './helpers';
+import { enrolTotp } from './mfa-helpers';
 import { nowSeconds, totpAt } from './totp-reference';
 
 type User = Awaited<ReturnType<typeof signup>>;
 
-/** Lets the next code of any step be used again, so one test can spend several codes. */
-const forgetUsedStep = (userId: string) =>
-  env.DB.prepare('UPDATE mfa_totp SET last_used_step = NULL WHERE user_id = ?').bind(userId).run();
-
-async function enrol(user: User): Promise<{ secret: string; backupCodes: string[] }> {
-  const start = await call('/v1/me/mfa/totp', { method: 'POST', token: user.access_token });
-  expect(start.status).toBe(200);
-  const { secret } = (await start.json()) as { secret: string };
-  const confirm = await call('/v1/me/mfa/totp/confirm', {
-    method: 'POST',
-    token: user.access_token,
-    body: { code: await totpAt(secret, nowSeconds()) },
-  });
-  expect(confirm.status).toBe(200);
-  const { backup_codes } = (await confirm.json()) as { backup_codes: string[] };
-  await forgetUsedStep(user.user.id);
-  return { secret, backupCodes: backup_codes };
-}
+const enrol = enrolTotp;
 
 async function mfaToken(user: User): Promise<string> {
   const response = await login(user.email, user.password, freshIp());

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { call, expectError, freshIp, login, signup } from './helpers';
+import { enrolTotp } from './mfa-helpers';
 import { registerTestDevice } from './realtime-helpers';
 import { ageSignIn, refreshed, staleSignIn } from './sign-in-age';
 import { nowSeconds, totpAt } from './totp-reference';
@@ -111,15 +112,7 @@ describe('step-up for sensitive changes', () => {
 
   it('accepts a TOTP code as the proof when MFA is on', async () => {
     const user = await signup();
-    const start = await call('/v1/me/mfa/totp', { method: 'POST', token: user.access_token });
-    const { secret } = (await start.json()) as { secret: string };
-    const confirmed = await call('/v1/me/mfa/totp/confirm', {
-      method: 'POST',
-      token: user.access_token,
-      body: { code: await totpAt(secret, nowSeconds()) },
-    });
-    expect(confirmed.status).toBe(200);
-    await env.DB.prepare('UPDATE mfa_totp SET last_used_step = NULL WHERE user_id = ?').bind(user.user.id).run();
+    const { secret } = await enrolTotp(user);
     await ageSignIn(user.user.id, 11);
     const stale = await refreshed(user);
     const missing = await call('/v1/me/api-keys', {
