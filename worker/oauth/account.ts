@@ -43,10 +43,11 @@ const SIGN_IN_FIRST = 'An account with this email exists: sign in to it, then co
  * devices, a password) may be a squatter's, so it stops working; the owner is told.
  */
 async function mergeVerified(rc: RequestContext, user: UserRow, verifiedAt: number, input: Input): Promise<UserRow> {
-  await link(rc, user.id, input, 'verified_email');
+  // Revoke first: once linked, a later sign-in takes the linked path and never comes back here.
   const revoked = await revokeAccess(rc, user.id, { before: verifiedAt });
   const dropPassword = user.passwordHash !== null && (user.passwordSetAt ?? 0) < verifiedAt;
   const current = dropPassword ? ((await updateUser(rc.env.DB, user.id, { passwordHash: null })) ?? user) : user;
+  await link(rc, user.id, input, 'verified_email');
   await userActor(rc, user.id).setProfile(toProfile(current));
   await audit(rc, user.id, 'oauth_merged', { provider: input.provider, ...revoked, password_removed: dropPassword });
   return current;
