@@ -1,6 +1,8 @@
 /**
  * The closed list of errors the API answers with, and the one place they become responses.
  */
+import type { Result } from '../core/result';
+
 export const ERROR_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
@@ -55,6 +57,18 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The value of a result, or the ApiError its failure maps to: the one way the edge turns a
+ * `Result` from core/db or an actor into the error shape.
+ */
+export function orFail<T, E extends { type: string }>(
+  result: Result<T, E>,
+  failures: { [K in E['type']]: () => ApiError },
+): T {
+  if (result.ok) return result.value;
+  throw failures[result.error.type as E['type']]();
 }
 
 const INVALID_FIELDS = 'The request has invalid fields.';

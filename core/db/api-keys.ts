@@ -1,5 +1,6 @@
 /** API keys in D1: only hashes are stored; the previous hash stays valid through a rotation grace. */
 import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { err, type NotFound, ok, type Result } from '../result';
 import { database } from './client';
 import { apiKeys } from './schema';
 
@@ -38,12 +39,12 @@ export function findKeyByHash(db: D1Database, hash: string, now = Date.now()) {
     .get();
 }
 
-export async function revokeApiKey(db: D1Database, userId: string, id: string): Promise<boolean> {
+export async function revokeApiKey(db: D1Database, userId: string, id: string): Promise<Result<null, NotFound>> {
   const result = await database(db)
     .update(apiKeys)
     .set({ revokedAt: Date.now() })
     .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)));
-  return result.meta.changes === 1;
+  return result.meta.changes === 1 ? ok(null) : err({ type: 'not_found' });
 }
 
 /** Revokes every live key of the user created before `before` (all by default); answers their ids. */
@@ -67,7 +68,7 @@ export async function rotateApiKey(
   userId: string,
   id: string,
   next: { keyHash: string; prefix: string; previousExpiresAt: number },
-): Promise<boolean> {
+): Promise<Result<null, NotFound>> {
   const result = await database(db)
     .update(apiKeys)
     .set({
@@ -77,7 +78,7 @@ export async function rotateApiKey(
       prefix: next.prefix,
     })
     .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)));
-  return result.meta.changes === 1;
+  return result.meta.changes === 1 ? ok(null) : err({ type: 'not_found' });
 }
 
 /** Adds usage counted by the user's actor since its last flush. */

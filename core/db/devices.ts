@@ -1,22 +1,18 @@
 /** Devices in D1: registration, lists, rename, revocation and presence times. */
 import { and, asc, eq, isNull, lt } from 'drizzle-orm';
+import { type Conflict, err, type NotFound, ok, type Result } from '../result';
 import type { DevicePublicKey } from '../schemas/devices';
 import { database } from './client';
 import { devices } from './schema';
-import { isUniqueViolation } from './users';
+import { unlessTaken } from './users';
 
 export type DeviceRow = typeof devices.$inferSelect;
 
 /** Inserts a device; false when the user already has a live device of that name (case-insensitively). */
-export async function insertDevice(db: D1Database, row: typeof devices.$inferInsert): Promise<boolean> {
-  try {
+export const insertDevice = (db: D1Database, row: typeof devices.$inferInsert) =>
+  unlessTaken(async () => {
     await database(db).insert(devices).values(row);
-    return true;
-  } catch (error) {
-    if (isUniqueViolation(error)) return false;
-    throw error;
-  }
-}
+  });
 
 export async function listDevices(db: D1Database, userId: string): Promise<DeviceRow[]> {
   return database(db)
@@ -44,22 +40,23 @@ export async function findLiveDevice(db: D1Database, id: string): Promise<Device
     .get();
 }
 
-export type RenameOutcome = { status: 'renamed'; row: DeviceRow } | { status: 'not_found' } | { status: 'conflict' };
-
 /** Renames a live device of the user; a name taken by another live device is a conflict. */
-export async function renameDevice(db: D1Database, userId: string, id: string, name: string): Promise<RenameOutcome> {
-  try {
-    const row = await database(db)
+export async function renameDevice(
+  db: D1Database,
+  userId: string,
+  id: string,
+  name: string,
+): Promise<Result<DeviceRow, Conflict | NotFound>> {
+  const renamed = await unlessTaken(() =>
+    database(db)
       .update(devices)
       .set({ name })
       .where(and(eq(devices.id, id), eq(devices.userId, userId), isNull(devices.revokedAt)))
       .returning()
-      .get();
-    return row ? { status: 'renamed', row } : { status: 'not_found' };
-  } catch (error) {
-    if (isUniqueViolation(error)) return { status: 'conflict' };
-    throw error;
-  }
+      .get(),
+  );
+  if (!renamed.ok) return renamed;
+  return renamed.value ? ok(renamed.value) : err({ type: 'not_found' });
 }
 
 /** Marks a live device revoked; undefined when it was not live. */

@@ -1,6 +1,7 @@
 /** TOTP enrolment and backup codes in D1. Single use is enforced by conditional updates. */
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { randomId, sha256 } from '../encoding';
+import { type Conflict, err, ok, type Result } from '../result';
 import { normalizeBackupCode } from '../totp';
 import { database } from './client';
 import { mfaBackupCodes, mfaTotp, users } from './schema';
@@ -14,7 +15,11 @@ export const findTotp = (db: D1Database, userId: string) =>
  * Starts (or restarts) an enrolment with a new sealed secret; MFA stays off until confirmed.
  * False when a confirmed secret exists: that one is only replaced by turning MFA off first.
  */
-export async function savePendingTotp(db: D1Database, userId: string, secretEnc: string): Promise<boolean> {
+export async function savePendingTotp(
+  db: D1Database,
+  userId: string,
+  secretEnc: string,
+): Promise<Result<null, Conflict>> {
   const result = await database(db)
     .insert(mfaTotp)
     .values({ userId, secretEnc, createdAt: Date.now() })
@@ -23,7 +28,7 @@ export async function savePendingTotp(db: D1Database, userId: string, secretEnc:
       set: { secretEnc, confirmedAt: null, lastUsedStep: null, createdAt: Date.now() },
       setWhere: isNull(mfaTotp.confirmedAt),
     });
-  return result.meta.changes === 1;
+  return result.meta.changes === 1 ? ok(null) : err({ type: 'conflict' });
 }
 
 /**

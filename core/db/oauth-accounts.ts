@@ -1,8 +1,9 @@
 /** Connected provider accounts in D1. Tokens arrive here already sealed; nothing here decrypts. */
 import { and, eq, sql } from 'drizzle-orm';
+import { err, type NotFound, ok, type Result } from '../result';
 import { database } from './client';
 import { oauthAccounts, users } from './schema';
-import { isUniqueViolation } from './users';
+import { unlessTaken } from './users';
 
 export type OAuthAccountRow = typeof oauthAccounts.$inferSelect;
 export type ConnectionStatus = OAuthAccountRow['status'];
@@ -31,15 +32,10 @@ export const listConnections = (db: D1Database, userId: string) =>
   database(db).select().from(oauthAccounts).where(eq(oauthAccounts.userId, userId)).orderBy(oauthAccounts.createdAt);
 
 /** Links an identity to a user; false when the identity or the user's slot for the provider is taken. */
-export async function insertConnection(db: D1Database, row: typeof oauthAccounts.$inferInsert): Promise<boolean> {
-  try {
+export const insertConnection = (db: D1Database, row: typeof oauthAccounts.$inferInsert) =>
+  unlessTaken(async () => {
     await database(db).insert(oauthAccounts).values(row);
-    return true;
-  } catch (error) {
-    if (isUniqueViolation(error)) return false;
-    throw error;
-  }
-}
+  });
 
 /** New tokens from a sign-in or a refresh; the connection is healthy again. */
 export async function storeTokens(
@@ -84,7 +80,7 @@ export async function unlinkConnection(
   db: D1Database,
   userId: string,
   provider: string,
-): Promise<'deleted' | 'not_found' | 'only_sign_in'> {
+): Promise<Result<null, NotFound | { type: 'only_sign_in' }>> {
   const result = await database(db)
     .delete(oauthAccounts)
     .where(
@@ -95,6 +91,6 @@ export async function unlinkConnection(
              or (select count(*) from ${oauthAccounts} where ${oauthAccounts.userId} = ${userId}) > 1)`,
       ),
     );
-  if (result.meta.changes === 1) return 'deleted';
-  return (await findConnection(db, userId, provider)) ? 'only_sign_in' : 'not_found';
+  if (result.meta.changes === 1) return ok(null);
+  return err({ type: (await findConnection(db, userId, provider)) ? 'only_sign_in' : 'not_found' });
 }

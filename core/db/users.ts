@@ -1,5 +1,6 @@
 /** Queries on the users table. */
 import { eq, sql } from 'drizzle-orm';
+import { type Conflict, err, ok, type Result } from '../result';
 import { database } from './client';
 import { users } from './schema';
 
@@ -29,16 +30,21 @@ export function isUniqueViolation(error: unknown): boolean {
   return false;
 }
 
-/** Inserts a user; false when the email is taken (case-insensitively). */
-export async function insertUser(db: D1Database, row: typeof users.$inferInsert): Promise<boolean> {
+/** Runs a write; a unique key that is taken is the expected `conflict`, anything else a bug. */
+export async function unlessTaken<T>(write: () => Promise<T>): Promise<Result<T, Conflict>> {
   try {
-    await database(db).insert(users).values(row);
-    return true;
+    return ok(await write());
   } catch (error) {
-    if (isUniqueViolation(error)) return false;
+    if (isUniqueViolation(error)) return err({ type: 'conflict' });
     throw error;
   }
 }
+
+/** Inserts a user; `conflict` when the email is taken (case-insensitively). */
+export const insertUser = (db: D1Database, row: typeof users.$inferInsert) =>
+  unlessTaken(async () => {
+    await database(db).insert(users).values(row);
+  });
 
 export async function findUserByEmail(db: D1Database, email: string): Promise<UserRow | undefined> {
   return database(db).select().from(users).where(sql`lower(${users.email}) = lower(${email})`).get();

@@ -24,7 +24,8 @@ import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { revokeAccess } from '../auth/revoke-access';
 import type { RequestContext } from '../context';
-import { ApiError } from '../errors';
+import { ApiError, orFail } from '../errors';
+import { emailTaken } from '../routes/auth';
 
 export type Outcome = 'login' | 'signup' | 'link';
 
@@ -67,7 +68,7 @@ async function link(rc: RequestContext, userId: string, input: Input, via: strin
     lastRefreshedAt: Date.now(),
     createdAt: Date.now(),
   });
-  if (!inserted) throw new ApiError('conflict', 'This account is already connected to this provider.');
+  orFail(inserted, { conflict: () => new ApiError('conflict', 'This account is already connected to this provider.') });
   await audit(rc, userId, 'oauth_linked', { provider: input.provider, via });
   await userActor(rc, userId).trackConnection(input.provider, sealed.refreshTokenEnc ? sealed.expiresAt : null);
 }
@@ -137,8 +138,7 @@ export async function settleAccount(rc: RequestContext, input: Input): Promise<{
     createdAt: now,
     updatedAt: now,
   };
-  if (!(await insertUser(rc.env.DB, user)))
-    throw new ApiError('conflict', 'An account with this email already exists.');
+  orFail(await insertUser(rc.env.DB, user), { conflict: emailTaken });
   try {
     await link(rc, user.id, input, 'signup');
   } catch (error) {

@@ -23,11 +23,12 @@ import { userActor } from '../auth/actor';
 import { newApiKey } from '../auth/api-key';
 import { audit } from '../auth/audit';
 import { requireStepUp } from '../auth/step-up';
-import { ApiError } from '../errors';
+import { ApiError, orFail } from '../errors';
 import { validate } from '../http/body';
 import { noContent, route } from '../route';
 
 const DAY_MS = 24 * 3600 * 1000;
+const noSuchKey = () => new ApiError('not_found', 'No such API key.');
 
 /** A key as lists show it: never its hash, with uses the actor has not written to D1 yet. */
 function present(row: ApiKeyRow, pending: KeyUsage[] = []) {
@@ -113,7 +114,7 @@ export const apiKeyRoutes = [
     async handle({ rc, params }) {
       const { id } = validate(ApiKeyParams, params);
       const userId = rc.principal.userId;
-      if (!(await revokeApiKey(rc.env.DB, userId, id))) throw new ApiError('not_found', 'No such API key.');
+      orFail(await revokeApiKey(rc.env.DB, userId, id), { not_found: noSuchKey });
       await audit(rc, userId, 'api_key_revoked', { api_key_id: id });
       return noContent();
     },
@@ -140,12 +141,12 @@ export const apiKeyRoutes = [
       const { id } = validate(ApiKeyParams, params);
       const userId = rc.principal.userId;
       await requireStepUp(rc, body.reauth);
-      if (!(await findApiKey(rc.env.DB, userId, id))) throw new ApiError('not_found', 'No such API key.');
+      if (!(await findApiKey(rc.env.DB, userId, id))) throw noSuchKey();
       const { key, hash, prefix } = await newApiKey();
       const previousExpiresAt = Date.now() + query.grace_hours * 3600 * 1000;
-      if (!(await rotateApiKey(rc.env.DB, userId, id, { keyHash: hash, prefix, previousExpiresAt }))) {
-        throw new ApiError('not_found', 'No such API key.');
-      }
+      orFail(await rotateApiKey(rc.env.DB, userId, id, { keyHash: hash, prefix, previousExpiresAt }), {
+        not_found: noSuchKey,
+      });
       await audit(rc, userId, 'api_key_rotated', { api_key_id: id, grace_hours: query.grace_hours });
       return reply(200, { id, key, prefix, previous_valid_until: new Date(previousExpiresAt).toISOString() });
     },

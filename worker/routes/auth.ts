@@ -12,10 +12,11 @@ import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
 import { tokensResponse } from '../auth/issue';
 import { locked, passwordPolicy, unknownEmailGuard } from '../auth/lockout';
-import { ApiError, invalidField } from '../errors';
+import { ApiError, invalidField, orFail } from '../errors';
 import { noContent, route } from '../route';
 
 const BAD_CREDENTIALS = 'The email or password is wrong.';
+export const emailTaken = () => new ApiError('conflict', 'An account with this email already exists.');
 const badRefreshToken = () => new ApiError('unauthorized', 'The refresh token is invalid.');
 
 /** 400 naming `field` and the reason when `password` may not become the account's password. */
@@ -61,8 +62,7 @@ export const authRoutes = [
         createdAt: now,
         updatedAt: now,
       };
-      if (!(await insertUser(rc.env.DB, row)))
-        throw new ApiError('conflict', 'An account with this email already exists.');
+      orFail(await insertUser(rc.env.DB, row), { conflict: emailTaken });
       const profile = toProfile(row);
       const session = await userActor(rc, row.id).loginSucceeded(profile, clientInfo(rc), ['pwd']);
       await audit(rc, row.id, 'signup');

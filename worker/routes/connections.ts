@@ -4,7 +4,7 @@ import { ConnectionsOut, ProviderParams } from '../../core/schemas/oauth';
 import { isoOrNull } from '../../core/time';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
-import { ApiError } from '../errors';
+import { ApiError, orFail } from '../errors';
 import { validate } from '../http/body';
 import { noContent, route } from '../route';
 
@@ -46,14 +46,14 @@ export const connectionRoutes = [
     async handle({ rc, params }) {
       const { provider } = validate(ProviderParams, params);
       const userId = rc.principal.userId;
-      const outcome = await unlinkConnection(rc.env.DB, userId, provider);
-      if (outcome === 'not_found') throw new ApiError('not_found', 'No such connection.');
-      if (outcome === 'only_sign_in') {
-        throw new ApiError(
-          'conflict',
-          'This connection is your only way to sign in: set a password or connect another provider first.',
-        );
-      }
+      orFail(await unlinkConnection(rc.env.DB, userId, provider), {
+        not_found: () => new ApiError('not_found', 'No such connection.'),
+        only_sign_in: () =>
+          new ApiError(
+            'conflict',
+            'This connection is your only way to sign in: set a password or connect another provider first.',
+          ),
+      });
       await userActor(rc, userId).forgetConnection(provider);
       await audit(rc, userId, 'oauth_unlinked', { provider });
       return noContent();

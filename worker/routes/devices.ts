@@ -18,11 +18,12 @@ import { userActor } from '../auth/actor';
 import { requireStepUp } from '../auth/step-up';
 import type { RequestContext, SignedInContext } from '../context';
 import { deviceView } from '../devices/view';
-import { ApiError, invalidField } from '../errors';
+import { ApiError, invalidField, orFail } from '../errors';
 import { validate } from '../http/body';
 import { noContent, route } from '../route';
 
-const NAME_TAKEN = 'You already have a device with this name.';
+const nameTaken = () => new ApiError('conflict', 'You already have a device with this name.');
+const deviceRevoked = () => new ApiError('conflict', 'The device is revoked.');
 
 /** The caller's device named by the path; another user's device does not exist. */
 async function ownDevice(rc: SignedInContext, params: Record<string, string>) {
@@ -69,7 +70,7 @@ export const deviceRoutes = [
         lastSeenAt: null,
         revokedAt: null,
       };
-      if (!(await insertDevice(rc.env.DB, row))) throw new ApiError('conflict', NAME_TAKEN);
+      orFail(await insertDevice(rc.env.DB, row), { conflict: nameTaken });
       await recordAudit(rc.env.DB, {
         userId,
         type: 'device_registered',
@@ -110,11 +111,12 @@ export const deviceRoutes = [
     },
     async handle({ rc, params, body, reply }) {
       const device = await ownDevice(rc, params);
-      if (device.revokedAt !== null) throw new ApiError('conflict', 'The device is revoked.');
-      const outcome = await renameDevice(rc.env.DB, device.userId, device.id, body.name);
-      if (outcome.status === 'conflict') throw new ApiError('conflict', NAME_TAKEN);
-      if (outcome.status === 'not_found') throw new ApiError('conflict', 'The device is revoked.');
-      return reply(200, { device: deviceView(outcome.row, await isOnline(rc, device.userId, device.id)) });
+      if (device.revokedAt !== null) throw deviceRevoked();
+      const row = orFail(await renameDevice(rc.env.DB, device.userId, device.id, body.name), {
+        conflict: nameTaken,
+        not_found: deviceRevoked,
+      });
+      return reply(200, { device: deviceView(row, await isOnline(rc, device.userId, device.id)) });
     },
   }),
   route({

@@ -23,7 +23,7 @@ import { currentProfile } from '../auth/profile';
 import { checkSecondFactor, requireSecondFactor, totpContext, WRONG_CODE } from '../auth/second-factor';
 import { requireStepUp } from '../auth/step-up';
 import type { RequestContext } from '../context';
-import { ApiError } from '../errors';
+import { ApiError, orFail } from '../errors';
 import { noContent, route } from '../route';
 
 async function issueBackupCodes(rc: RequestContext, userId: string): Promise<string[]> {
@@ -38,6 +38,7 @@ async function refreshProfile(rc: RequestContext, userId: string): Promise<void>
   if (row) await userActor(rc, userId).setProfile(toProfile(row));
 }
 
+const mfaAlreadyOn = () => new ApiError('conflict', 'MFA is already on; turn it off first.');
 const badMfaToken = () => new ApiError('unauthorized', 'The mfa_token is invalid or expired.');
 
 export const mfaRoutes = [
@@ -103,13 +104,11 @@ export const mfaRoutes = [
       const userId = rc.principal.userId;
       await requireStepUp(rc, body.reauth);
       const profile = await currentProfile(rc);
-      if (profile.mfa_enabled) throw new ApiError('conflict', 'MFA is already on; turn it off first.');
+      if (profile.mfa_enabled) throw mfaAlreadyOn();
       const secret = newTotpSecret();
       const sealed = await seal(rc.config.dataEncryptionKey, secret, totpContext(userId));
       // The cached flag can lag behind D1: the database refuses to replace a confirmed secret.
-      if (!(await savePendingTotp(rc.env.DB, userId, sealed))) {
-        throw new ApiError('conflict', 'MFA is already on; turn it off first.');
-      }
+      orFail(await savePendingTotp(rc.env.DB, userId, sealed), { conflict: mfaAlreadyOn });
       await audit(rc, userId, 'mfa_enrolment_started');
       const uri = otpauthUri(secret, rc.config.appName, profile.email);
       return reply(200, { secret, otpauth_uri: uri, qr_svg: qrSvg(uri) });
