@@ -5,8 +5,8 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Decision, Window } from '../core/rate-limit';
+import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter, refundCounter } from './shared/counters';
-import { type GuardState, LoginGuard } from './shared/login-guard';
 import { type MigrationStep, migrate } from './shared/migrate';
 
 /** The limiter's tables, as versioned steps (objects/shared/migrate.ts): never edit a shipped step. */
@@ -22,12 +22,12 @@ const LIMITER_MIGRATIONS: readonly MigrationStep[] = [
 const GUARD_RETENTION_S = 24 * 60 * 60;
 
 export class LimiterObject extends DurableObject<Env> {
-  private readonly guard: LoginGuard;
+  private readonly passwordGuard: AttemptGuard;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage, LIMITER_MIGRATIONS);
-    this.guard = new LoginGuard(ctx.storage.sql);
+    this.passwordGuard = new AttemptGuard(ctx.storage.sql);
   }
 
   /** Counts one request in `bucket`; refused requests are not counted. */
@@ -44,7 +44,7 @@ export class LimiterObject extends DurableObject<Env> {
 
   /** A sign-in attempt for an email without an account: the lockout of `UserObject.beginLogin`. */
   async beginLogin(policy: Window): Promise<GuardState & { locksIfWrong: boolean }> {
-    const attempt = this.guard.begin(policy);
+    const attempt = this.passwordGuard.begin(policy);
     await this.forgetAfter(Math.max(GUARD_RETENTION_S, policy.window_s));
     return attempt;
   }

@@ -8,8 +8,6 @@ import type { Result } from '../core/result';
 import { advanceRun, type RunContext } from './maintenance/advance';
 import { type StartedRun, type StartFailure, type StartRequest, startRun } from './maintenance/start';
 
-export const MAINTENANCE_NAME = 'maintenance';
-
 export class MaintenanceObject extends DurableObject<Env> {
   /** A storage round trip, for readiness checks. */
   async ping(): Promise<'ok'> {

@@ -6,6 +6,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { err, ok, type Result } from '../core/result';
+import { OAUTH_STATE_TTL_MS, type PendingFlow } from './oauth-state/api';
 import { type MigrationStep, migrate } from './shared/migrate';
 import { one } from './shared/query';
 
@@ -13,26 +14,6 @@ import { one } from './shared/query';
 const OAUTH_STATE_MIGRATIONS: readonly MigrationStep[] = [
   ['CREATE TABLE IF NOT EXISTS flow (singleton INTEGER PRIMARY KEY, data TEXT NOT NULL, expires_at INTEGER NOT NULL)'],
 ];
-
-export const OAUTH_STATE_TTL_MS = 10 * 60_000;
-
-/** One flow, as `start` saw it. */
-export interface PendingFlow {
-  provider: string;
-  verifier: string;
-  nonce: string;
-  redirectTo: string;
-  /** The exact `redirect_uri` sent to the provider, which the token request must repeat. */
-  callbackUrl: string;
-  intent: 'login' | 'link';
-  mode: 'cookie' | 'body';
-  /** The signed-in user a `link` flow attaches the identity to. */
-  userId: string | null;
-  /** The session that started a `link` flow: it must still be live at the callback. */
-  sessionId: string | null;
-  /** SHA-256 of the `__Host-oauth_flow` cookie the starting browser got. */
-  browserHash: string;
-}
 
 export class OAuthStateObject extends DurableObject<Env> {
   // deleteAll() drops every table, so each call opens the storage again.

@@ -10,8 +10,8 @@ import type { Profile } from '../core/db/users';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
+import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter } from './shared/counters';
-import { type GuardState, LoginGuard } from './shared/login-guard';
 import { migrate } from './shared/migrate';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
@@ -39,8 +39,8 @@ export type CodeOutcome =
 
 export class UserObject extends DurableObject<Env> {
   private sessions!: SessionStore;
-  private guard!: LoginGuard;
-  private factorGuard!: LoginGuard;
+  private passwordGuard!: AttemptGuard;
+  private factorGuard!: AttemptGuard;
   private eventLog!: EventLog;
   private presence!: Presence;
   private profile!: ProfileCache;
@@ -65,8 +65,8 @@ export class UserObject extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     migrate(this.ctx.storage, USER_MIGRATIONS);
     this.sessions = new SessionStore(sql, this.ctx.storage, this.userId);
-    this.guard = new LoginGuard(sql);
-    this.factorGuard = new LoginGuard(sql, 'factor_guard');
+    this.passwordGuard = new AttemptGuard(sql);
+    this.factorGuard = new AttemptGuard(sql, 'factor_guard');
     this.eventLog = new EventLog(sql, this.ctx.storage);
     this.presence = new Presence(sql);
     this.profile = new ProfileCache(sql);
@@ -87,12 +87,12 @@ export class UserObject extends DurableObject<Env> {
 
   /** Admits a sign-in attempt under the lockout policy (the `lockout` bucket of RATE_LIMITS). */
   beginLogin(policy: Window): GuardState & { locksIfWrong: boolean } {
-    return this.guard.begin(policy);
+    return this.passwordGuard.begin(policy);
   }
 
   /** A sign-in admitted by `beginLogin` (or a new account): clears the failure count, opens a session. */
   async loginSucceeded(profile: Profile, client: ClientInfo, amr: string[]): Promise<IssuedSession> {
-    this.guard.succeed();
+    this.passwordGuard.succeed();
     this.profile.set(profile);
     return this.sessions.create(client, amr);
   }
@@ -166,7 +166,7 @@ export class UserObject extends DurableObject<Env> {
 
   /** A correct password on an account with MFA: clears the failure count, opens a challenge. */
   startMfa(): Promise<string> {
-    this.guard.succeed();
+    this.passwordGuard.succeed();
     return this.tokens.issue('mfa', { firstFactor: 'pwd' });
   }
 
@@ -191,7 +191,7 @@ export class UserObject extends DurableObject<Env> {
 
   /** A password re-check of a signed-in user passed (password change, erasure, MFA off). */
   passwordConfirmed(): void {
-    this.guard.succeed();
+    this.passwordGuard.succeed();
   }
 
   /** A second factor passed outside a sign-in. */
@@ -208,7 +208,7 @@ export class UserObject extends DurableObject<Env> {
     const challenge = await this.tokens.spend('mfa', token);
     if (!challenge) return err({ type: 'invalid' });
     this.factorGuard.succeed();
-    const state = this.guard.state();
+    const state = this.passwordGuard.state();
     if (state.locked) return err({ type: 'locked', retryAfterS: state.retryAfterS });
     return ok(await this.loginSucceeded(profile, client, [challenge.firstFactor, 'otp']));
   }

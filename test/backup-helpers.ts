@@ -3,7 +3,7 @@ import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { MANIFEST_NAME, type Manifest } from '../core/backup/manifest';
 import { gunzip, type Row } from '../core/backup/ndjson';
-import { MAINTENANCE_NAME } from '../objects/maintenance';
+import { MAINTENANCE_NAME } from '../objects/maintenance/api';
 
 export const maintenance = () => env.MAINTENANCE.getByName(MAINTENANCE_NAME);
 

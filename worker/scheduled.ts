@@ -1,6 +1,6 @@
 /** The cron trigger wakes the maintenance actor, which schedules its alarm to run the backup. */
 import { log } from '../core/log';
-import { MAINTENANCE_NAME } from '../objects/maintenance';
+import { MAINTENANCE_NAME } from '../objects/maintenance/api';
 
 export async function runScheduled(controller: ScheduledController, env: Env, _ctx?: ExecutionContext): Promise<void> {
   const result = await env.MAINTENANCE.getByName(MAINTENANCE_NAME).startBackup({

@@ -1,7 +1,7 @@
 /** Cookie mode: `__Host-` cookies (Secure, httpOnly, SameSite=Lax, Path=/) parsed and written by `cookie`. */
 import { parse, serialize } from 'cookie';
 import { ACCESS_TOKEN_TTL_S } from '../../core/jwt';
-import { SESSION_IDLE_MS } from '../../objects/user/sessions';
+import { SESSION_IDLE_MS } from '../../objects/user/api';
 
 export const ACCESS_COOKIE = '__Host-access';
 export const REFRESH_COOKIE = '__Host-refresh';

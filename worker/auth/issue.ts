@@ -1,7 +1,7 @@
 /** Turning an opened session into the answer a client gets: tokens in the body, or cookies. */
 import type { Profile } from '../../core/db/users';
 import { ACCESS_TOKEN_TTL_S, signAccessToken } from '../../core/jwt';
-import type { IssuedSession } from '../../objects/user/sessions';
+import type { IssuedSession } from '../../objects/user/api';
 import type { RequestContext } from '../context';
 import { json } from '../route';
 import { sessionCookies } from './cookies';

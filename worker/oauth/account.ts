@@ -19,7 +19,7 @@ import { randomId } from '../../core/encoding';
 import type { Identity } from '../../core/oauth/identity';
 import { sealTokens } from '../../core/oauth/sealing';
 import type { ProviderTokens } from '../../core/oauth/tokens';
-import type { PendingFlow } from '../../objects/oauth-state';
+import type { PendingFlow } from '../../objects/oauth-state/api';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { revokeAccess } from '../auth/revoke-access';

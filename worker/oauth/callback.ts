@@ -8,7 +8,7 @@
 import { toProfile, type UserRow } from '../../core/db/users';
 import { signAccessToken } from '../../core/jwt';
 import { exchangeCode } from '../../core/oauth/tokens';
-import type { PendingFlow } from '../../objects/oauth-state';
+import type { PendingFlow } from '../../objects/oauth-state/api';
 import { clientInfo, userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { sessionCookies } from '../auth/cookies';

@@ -5,7 +5,7 @@
  */
 import { serialize } from 'cookie';
 import { fromBase64url, randomId, sha256 } from '../../core/encoding';
-import { OAUTH_STATE_TTL_MS } from '../../objects/oauth-state';
+import { OAUTH_STATE_TTL_MS } from '../../objects/oauth-state/api';
 import { readCookie } from '../auth/cookies';
 
 export const FLOW_COOKIE = '__Host-oauth_flow';

@@ -2,7 +2,7 @@
 import { type BackupRow, findRun, listRuns } from '../../core/db/backups';
 import { BackupOut, BackupParams, BackupStarted, BackupsOut, BackupsQuery } from '../../core/schemas/admin';
 import { isoOrNull } from '../../core/time';
-import { MAINTENANCE_NAME } from '../../objects/maintenance';
+import { MAINTENANCE_NAME } from '../../objects/maintenance/api';
 import { ApiError } from '../errors';
 import { validate } from '../http/body';
 import { route } from '../route';

@@ -18,7 +18,7 @@ import {
 } from '../../core/schemas/api-keys';
 import { ReauthRequiredOut, StepUpOnly, withStepUp } from '../../core/schemas/step-up';
 import { isoOrNull } from '../../core/time';
-import type { KeyUsage } from '../../objects/user/key-usage';
+import type { KeyUsage } from '../../objects/user/api';
 import { userActor } from '../auth/actor';
 import { newApiKey } from '../auth/api-key';
 import { audit } from '../auth/audit';

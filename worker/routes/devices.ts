@@ -13,7 +13,7 @@ import { importDeviceKey } from '../../core/device-key';
 import { randomId } from '../../core/encoding';
 import { DeviceEnvelope, DeviceParams, DevicesOut, RegisterDevice, RenameDevice } from '../../core/schemas/devices';
 import { ReauthRequiredOut, withStepUp } from '../../core/schemas/step-up';
-import { connectRequest } from '../../objects/device/connect';
+import { connectRequest } from '../../objects/device/api';
 import { userActor } from '../auth/actor';
 import { requireStepUp } from '../auth/step-up';
 import type { RequestContext, SignedInContext } from '../context';

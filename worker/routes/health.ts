@@ -2,7 +2,7 @@
 import * as v from 'valibot';
 import { withDeadline } from '../../core/deadline';
 import { describeError, log } from '../../core/log';
-import { MAINTENANCE_NAME } from '../../objects/maintenance';
+import { MAINTENANCE_NAME } from '../../objects/maintenance/api';
 import { route } from '../route';
 
 const CHECK_TIMEOUT_MS = 2_000;

@@ -14,7 +14,11 @@ export interface GuardState {
   retryAfterS: number;
 }
 
-export class LoginGuard {
+/**
+ * Guards password and second-factor attempts: counts each attempt as a failure until it
+ * succeeds, and locks after a policy's limit. `table` picks which count it keeps.
+ */
+export class AttemptGuard {
   constructor(
     private readonly sql: SqlStorage,
     private readonly table: 'login_guard' | 'factor_guard' = 'login_guard',

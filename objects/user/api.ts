@@ -1,0 +1,7 @@
+/**
+ * The Worker's view of UserObject: the types its RPC methods take and return, and the
+ * session constants the edge must agree with. The Worker imports these from here and
+ * nothing else from `objects/user`.
+ */
+export type { KeyUsage } from './key-usage';
+export { type ClientInfo, type IssuedSession, SESSION_IDLE_MS, type SessionView } from './sessions';
