@@ -11,16 +11,14 @@ const brokenDb = (message: string) =>
     },
   }) as unknown as D1Database;
 
-const hangingDb = () =>
-  ({
-    prepare: () => ({
-      bind: () => ({
-        all: () => new Promise(() => {}),
-        raw: () => new Promise(() => {}),
-        first: () => new Promise(() => {}),
-      }),
-    }),
-  }) as unknown as D1Database;
+/** A D1 binding on which every query stays pending, whichever way the query layer calls it. */
+function hangingDb(): D1Database {
+  const never = () => new Promise<never>(() => {});
+  const statement = { first: never, all: never, run: never, raw: never } as unknown as D1PreparedStatement;
+  Object.assign(statement, { bind: () => statement });
+  const db = { prepare: () => statement, batch: never, exec: never, dump: never } as unknown as D1Database;
+  return Object.assign(db, { withSession: () => db });
+}
 
 async function send(path: string, overrides: Record<string, unknown>, init: RequestInit = {}) {
   const ctx = createExecutionContext();

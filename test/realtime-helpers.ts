@@ -97,17 +97,6 @@ export class Frames {
     return this.next();
   }
 
-  /** True when nothing arrives within `ms`. */
-  async quietFor(ms: number): Promise<boolean> {
-    try {
-      const frame = await this.next(ms);
-      this.queue.unshift(frame);
-      return false;
-    } catch {
-      return true;
-    }
-  }
-
   async closeCode(timeoutMs = 3000): Promise<{ code: number; reason: string }> {
     const timeout = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error('not closed in time')), timeoutMs),

@@ -51,7 +51,9 @@ describe('relay between the devices of one user', () => {
       payload: { text: 'hi' },
       at: expect.any(String),
     });
-    expect(await ca.frames.quietFor(100)).toBe(true);
+    // An echo of a's own event would reach a before this later event from b.
+    const later = await cb.frames.ask({ type: 'event', id: 'two-2', stream: 'chat', payload: { text: 'yo' } });
+    expect(await ca.frames.next()).toMatchObject({ type: 'event', id: 'two-2', seq: later.seq });
     ca.frames.ws.close(1000);
     cb.frames.ws.close(1000);
   });
@@ -109,7 +111,9 @@ describe('relay between the devices of one user', () => {
     const first = await ca.frames.ask(frame);
     expect(await ca.frames.ask(frame)).toEqual(first);
     expect((await receive(cb.frames, 1))[0]).toMatchObject({ id: 'once-only' });
-    expect(await cb.frames.quietFor(150)).toBe(true);
+    // A second copy of the retried event would reach b before this later one.
+    const later = await ca.frames.ask({ type: 'event', id: 'after-once', stream: 's', payload: 2 });
+    expect(await cb.frames.next()).toMatchObject({ type: 'event', id: 'after-once', seq: later.seq });
   });
 
   it('puts relays that arrive out of order back in seq order, filling gaps from the log', async () => {
@@ -129,7 +133,10 @@ describe('relay between the devices of one user', () => {
     expect(await actor.deliver(stored[0]!)).toBe(true);
     const events = await receive(frames, 3);
     expect(events.map((e) => e.seq)).toEqual([ready.head + 1, ready.head + 2, ready.head + 3]);
-    expect(await frames.quietFor(100)).toBe(true);
+    // A duplicate from the late, already covered delivery would arrive before the next event.
+    const body = { id: 'after-gaps', stream: 'gaps', payload: 4 };
+    expect((await call('/v1/events', { method: 'POST', token: user.access_token, body })).status).toBe(201);
+    expect(await frames.next()).toMatchObject({ type: 'event', id: 'after-gaps', seq: ready.head + 4 });
     frames.ws.close(1000);
   });
 
@@ -169,10 +176,15 @@ describe('relay between the devices of one user', () => {
     expect(response.status).toBe(201);
     // The user's own device hears it, so the relay did run; the other user's device does not.
     expect(await mine.next()).toMatchObject({ type: 'event', id: 'not-for-strangers' });
-    expect(await stranger.quietFor(200)).toBe(true);
+    // The other user's own event, appended after, is the first frame their device gets.
+    const body = { id: 'for-the-other', stream: 'private', payload: 'theirs' };
+    expect((await call('/v1/events', { method: 'POST', token: other.access_token, body })).status).toBe(201);
+    expect(await stranger.next()).toMatchObject({ type: 'event', id: 'for-the-other' });
     mine.ws.close(1000);
-    const theirs = (await (await call('/v1/events', { token: other.access_token })).json()) as { events: [] };
-    expect(theirs.events).toEqual([]);
+    const theirs = (await (await call('/v1/events', { token: other.access_token })).json()) as {
+      events: { id: string }[];
+    };
+    expect(theirs.events.map((e) => e.id)).toEqual(['for-the-other']);
   });
 });
 

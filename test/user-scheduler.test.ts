@@ -1,29 +1,30 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
-import type { UserObject } from '../objects/user';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Scheduler } from '../objects/user/scheduler';
+import { call, signup } from './helpers';
 
-/** A user actor of its own, with its key-usage flush replaced by `flush`. */
-function actor(flush: (scheduler: Scheduler) => Promise<number | null>) {
-  const stub = env.USER.getByName(`scheduler-${crypto.randomUUID()}`);
-  const arm = () =>
-    runInDurableObject(stub, async (instance: UserObject) => {
-      const scheduler = Reflect.get(instance, 'scheduler') as Scheduler;
-      Reflect.set(instance, 'flushKeyUsage', () => flush(scheduler));
-      await scheduler.set('key_usage', Date.now() - 1);
-    });
-  const row = () =>
-    runInDurableObject(stub, async (_instance, ctx) => ({
-      due: ctx.storage.sql
-        .exec<{ due_at: number }>("SELECT due_at FROM scheduled_jobs WHERE job = 'key_usage'")
-        .toArray()[0]?.due_at,
-      alarm: await ctx.storage.getAlarm(),
-    }));
-  return { stub, arm, row };
+/** A new user with an API key used `uses` times: the uses are counted in the user's actor. */
+async function usedKey(uses: number) {
+  const user = await signup();
+  const response = await call('/v1/me/api-keys', {
+    method: 'POST',
+    token: user.access_token,
+    body: { name: 'scheduled', scopes: ['read'] },
+  });
+  expect(response.status).toBe(201);
+  const key = (await response.json()) as { id: string; key: string };
+  for (let i = 0; i < uses; i++) expect((await call('/v1/me', { token: key.key })).status).toBe(200);
+  const stored = () =>
+    env.DB.prepare('SELECT use_count, last_used_at FROM api_keys WHERE id = ?')
+      .bind(key.id)
+      .first<{ use_count: number; last_used_at: number | null }>();
+  return { stub: env.USER.getByName(user.user.id), id: key.id, stored };
 }
 
 describe('the user actor’s job scheduler', () => {
+  afterEach(() => vi.restoreAllMocks());
+
   it('keeps a job scheduled while it runs, so one cut short by a dying isolate runs again', async () => {
     const stub = env.USER.getByName(`scheduler-${crypto.randomUUID()}`);
     const seen = await runInDurableObject(stub, async (_instance, ctx) => {
@@ -63,37 +64,56 @@ describe('the user actor’s job scheduler', () => {
     expect(seen.ran).toBe(1);
   });
 
-  it('leaves a job that throws scheduled, and the next alarm runs it again', async () => {
-    let calls = 0;
-    const { stub, arm, row } = actor(async () => {
-      calls++;
-      throw new Error('flush failed');
-    });
-    await arm();
+  it('writes counted key uses to D1 when the alarm fires, then has nothing left to run', async () => {
+    const { stub, id, stored } = await usedKey(2);
+    expect(await stub.pendingKeyUsage()).toMatchObject([{ id, count: 2 }]);
+    expect(await stored()).toEqual({ use_count: 0, last_used_at: null });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(calls).toBe(1);
-    const after = await row();
-    expect(after.due).toBeGreaterThan(Date.now());
-    expect(after.alarm).toBe(after.due);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(calls).toBe(2);
+    expect(await stored()).toEqual({ use_count: 2, last_used_at: expect.any(Number) });
+    expect(await stub.pendingKeyUsage()).toEqual([]);
+    // The job is gone with its alarm: no alarm is left to run.
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 
-  it('removes a job that succeeds with nothing left to do', async () => {
-    const { stub, arm, row } = actor(async () => null);
-    await arm();
+  it('keeps a flush that D1 refuses scheduled, and the next alarm writes the uses', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { stub, id, stored } = await usedKey(3);
+    const trigger = `refuse_usage_${id.replace(/\W/g, '_')}`;
+    await env.DB.prepare(
+      `CREATE TRIGGER ${trigger} BEFORE UPDATE ON api_keys WHEN OLD.id = '${id}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+    ).run();
+    try {
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      expect(await stored()).toEqual({ use_count: 0, last_used_at: null });
+      expect(await stub.pendingKeyUsage()).toMatchObject([{ id, count: 3 }]);
+    } finally {
+      await env.DB.prepare(`DROP TRIGGER ${trigger}`).run();
+    }
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await row()).toEqual({ due: undefined, alarm: null });
+    expect(await stored()).toEqual({ use_count: 3, last_used_at: expect.any(Number) });
+    expect(await stub.pendingKeyUsage()).toEqual([]);
   });
 
-  it('keeps work scheduled while the job ran beside its answer', async () => {
+  it('keeps work asked for while a job runs beside the job’s own answer', async () => {
+    const stub = env.USER.getByName(`scheduler-${crypto.randomUUID()}`);
     const later = Date.now() + 120_000;
-    const { stub, arm, row } = actor(async (scheduler) => {
-      await scheduler.atLatest('key_usage', later);
-      return null;
+    const after = await runInDurableObject(stub, async (_instance, ctx) => {
+      const scheduler = new Scheduler(ctx.storage.sql, ctx.storage);
+      await scheduler.set('key_usage', Date.now() - 1);
+      await scheduler.run({
+        key_usage: async () => {
+          await scheduler.atLatest('key_usage', later);
+          return null;
+        },
+        oauth_refresh: async () => null,
+      });
+      return {
+        due: ctx.storage.sql
+          .exec<{ due_at: number }>("SELECT due_at FROM scheduled_jobs WHERE job = 'key_usage'")
+          .toArray()[0]?.due_at,
+        alarm: await ctx.storage.getAlarm(),
+      };
     });
-    await arm();
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await row()).toEqual({ due: later, alarm: later });
+    expect(after).toEqual({ due: later, alarm: later });
   });
 });
