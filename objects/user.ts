@@ -73,7 +73,7 @@ export class UserObject extends DurableObject<Env> {
     this.tokens = new SingleUseTokens(sql, this.userId);
     this.keyUsage = new KeyUsageCounter(sql);
     this.scheduler = new Scheduler(sql, this.ctx.storage);
-    this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env));
+    this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env), this.userId);
   }
 
   /** Stores or refreshes the cached profile after a change in D1. */
@@ -305,7 +305,7 @@ export class UserObject extends DurableObject<Env> {
 
   /** Refreshes the connection's tokens from the alarm when 5 minutes of their life remain. */
   async trackConnection(provider: string, expiresAt: number | null): Promise<void> {
-    this.oauthRefresher.track(this.userId, provider, expiresAt);
+    this.oauthRefresher.track(provider, expiresAt);
     await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
   }
 

@@ -22,18 +22,12 @@ import { resolveProvider } from '../../core/oauth/provider';
 import { withRetries } from '../../core/oauth/retry';
 import { openRefreshToken, sealTokens } from '../../core/oauth/sealing';
 import { refreshAccessToken } from '../../core/oauth/tokens';
+import { all, one } from '../shared/query';
 import { ProviderBreakers } from './oauth-breaker';
 
 export const REFRESH_LEAD_MS = 5 * 60_000;
 export const REFRESH_MAX_FAILURES = 3;
 const FAILURE_BACKOFF_MS = 60_000;
-
-export const OAUTH_REFRESH_DDL = `CREATE TABLE IF NOT EXISTS oauth_refresh (
-  provider TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL,
-  due_at INTEGER NOT NULL,
-  failures INTEGER NOT NULL DEFAULT 0
-)`;
 
 interface Tracked extends Record<string, SqlStorageValue> {
   provider: string;
@@ -49,12 +43,13 @@ export class OAuthRefresher {
     private readonly sql: SqlStorage,
     private readonly db: D1Database,
     private readonly config: () => Config,
+    private readonly userId: string,
   ) {
     this.breakers = new ProviderBreakers(sql);
   }
 
   /** Tracks a connection whose token expires at `expiresAt` (null: nothing to refresh). */
-  track(userId: string, provider: string, expiresAt: number | null): void {
+  track(provider: string, expiresAt: number | null): void {
     if (expiresAt === null) {
       this.forget(provider);
       return;
@@ -63,7 +58,7 @@ export class OAuthRefresher {
       `INSERT INTO oauth_refresh (provider, user_id, due_at, failures) VALUES (?, ?, ?, 0)
        ON CONFLICT(provider) DO UPDATE SET user_id = excluded.user_id, due_at = excluded.due_at, failures = 0`,
       provider,
-      userId,
+      this.userId,
       expiresAt - REFRESH_LEAD_MS,
     );
   }
@@ -73,12 +68,12 @@ export class OAuthRefresher {
   }
 
   nextDue(): number | null {
-    return this.sql.exec<{ at: number | null }>('SELECT MIN(due_at) AS at FROM oauth_refresh').one().at;
+    return one<{ at: number | null }>(this.sql, 'SELECT MIN(due_at) AS at FROM oauth_refresh')?.at ?? null;
   }
 
   /** The alarm's job: refreshes every due connection; answers when the next one is due. */
   async run(now: number): Promise<number | null> {
-    const due = this.sql.exec<Tracked>('SELECT * FROM oauth_refresh WHERE due_at <= ?', now).toArray();
+    const due = all<Tracked>(this.sql, 'SELECT * FROM oauth_refresh WHERE due_at <= ?', now);
     for (const tracked of due) await this.refresh(tracked, now);
     return this.nextDue();
   }
@@ -119,7 +114,7 @@ export class OAuthRefresher {
         account.refreshTokenEnc,
       );
       const stored = await updateIfUnchanged(this.db, read, { ...sealed, status: 'ok', lastRefreshedAt: Date.now() });
-      if (stored) this.track(userId, provider, sealed.expiresAt);
+      if (stored) this.track(provider, sealed.expiresAt);
       return;
     }
     if (result.error.type === 'rejected') {
