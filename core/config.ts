@@ -32,6 +32,16 @@ const json = <S extends v.GenericSchema>(schema: S) =>
     schema,
   );
 
+/** A JSON variable that must hold an object: an array or a bare value is refused by name. */
+const jsonObject = <S extends v.GenericSchema>(schema: S) =>
+  json(
+    v.pipe(
+      v.unknown(),
+      v.check((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'must be a JSON object'),
+      schema,
+    ),
+  );
+
 const int = (min: number, max: number, fallback: number) =>
   v.pipe(
     v.optional(v.string(), String(fallback)),
@@ -159,8 +169,11 @@ const EnvSchema = v.pipe(
     ADMIN_TOKEN: v.optional(v.union([v.literal(''), secret(32)]), ''),
     CORS_ORIGINS: originList,
     OAUTH_REDIRECT_ALLOWLIST: originList,
-    RATE_LIMITS: v.optional(json(RateLimits), '{}'),
-    OAUTH_PROVIDERS: v.optional(json(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9_-]{1,32}$/)), OAuthProvider)), '{}'),
+    RATE_LIMITS: v.optional(jsonObject(RateLimits), '{}'),
+    OAUTH_PROVIDERS: v.optional(
+      jsonObject(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9_-]{1,32}$/)), OAuthProvider)),
+      '{}',
+    ),
     REQUEST_TIMEOUT_MS: int(100, 600_000, 30_000),
     BACKUP_RETENTION: int(1, 1000, 7),
     APP_NAME: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64)), 'durable-backend'),

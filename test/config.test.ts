@@ -74,6 +74,13 @@ describe('configuration', () => {
     expect(problems({ RATE_LIMITS: '{"auth":{"limit":0,"window_s":1}}' }).join()).toMatch(/^RATE_LIMITS/);
   });
 
+  it('refuses JSON variables of the wrong kind: an array or null where an object belongs', () => {
+    for (const value of ['[]', '[{"limit":1,"window_s":1}]', 'null', '3']) {
+      expect(problems({ RATE_LIMITS: value })).toEqual(['RATE_LIMITS must be a JSON object']);
+    }
+    expect(problems({ OAUTH_PROVIDERS: '[]' })).toEqual(['OAUTH_PROVIDERS must be a JSON object']);
+  });
+
   it('refuses a non-numeric or out-of-range timeout', () => {
     expect(problems({ REQUEST_TIMEOUT_MS: 'soon' }).join()).toMatch(/^REQUEST_TIMEOUT_MS/);
     expect(problems({ REQUEST_TIMEOUT_MS: '10' }).join()).toMatch(/REQUEST_TIMEOUT_MS must be at least/);
