@@ -2,6 +2,7 @@
 import { type EventFrame, MAX_PAYLOAD_BYTES, payloadBytes } from '../../core/schemas/events';
 import { ReadyFrame } from '../../core/schemas/realtime';
 import type { UserObject } from '../user';
+import { appendInputOf } from '../user/events';
 import type { DeviceRecord } from './connect';
 import { passOwnEvent } from './deliver';
 import { parseFrame } from './frames';
@@ -24,15 +25,7 @@ async function append(context: SocketContext, frame: EventFrame): Promise<void> 
     send(ws, { type: 'error', id: frame.id, code: 'payload_too_large', message: 'A payload is at most 32 KiB.' });
     return;
   }
-  const result = await user.appendEvent({
-    id: frame.id,
-    stream: frame.stream,
-    key: frame.key ?? null,
-    baseVersion: frame.base_version ?? null,
-    payload: frame.payload,
-    expiresAt: frame.expires_at === undefined ? null : Date.parse(frame.expires_at),
-    deviceId: record.deviceId,
-  });
+  const result = await user.appendEvent(appendInputOf(frame, record.deviceId));
   if (result.ok) {
     passOwnEvent(context.sockets(), result.value.seq);
     send(ws, { type: 'ack', ...result.value });

@@ -22,6 +22,27 @@ export interface AppendInput {
   deviceId: string | null;
 }
 
+/** An event as HTTP bodies and socket frames spell it (both validated by the same schema). */
+interface EventSpelling {
+  id: string;
+  stream: string;
+  key?: string | undefined;
+  base_version?: number | undefined;
+  payload: JsonValue;
+  expires_at?: string | undefined;
+}
+
+/** The log's input for a validated event from `deviceId` (null over HTTP). */
+export const appendInputOf = (event: EventSpelling, deviceId: string | null): AppendInput => ({
+  id: event.id,
+  stream: event.stream,
+  key: event.key ?? null,
+  baseVersion: event.base_version ?? null,
+  payload: event.payload,
+  expiresAt: event.expires_at === undefined ? null : Date.parse(event.expires_at),
+  deviceId,
+});
+
 export interface Ack {
   id: string;
   seq: number;

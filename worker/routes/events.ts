@@ -7,6 +7,7 @@ import {
   payloadBytes,
   ReplayOut,
 } from '../../core/schemas/events';
+import { appendInputOf } from '../../objects/user/api';
 import { userActor } from '../auth/actor';
 import { ApiError, invalidField } from '../errors';
 import { route } from '../route';
@@ -37,15 +38,7 @@ export const eventRoutes = [
           details: [{ path: 'payload', message: 'must be at most 32 KiB serialized' }],
         });
       }
-      const result = await userActor(rc, rc.principal.userId).appendEvent({
-        id: body.id,
-        stream: body.stream,
-        key: body.key ?? null,
-        baseVersion: body.base_version ?? null,
-        payload: body.payload,
-        expiresAt: body.expires_at === undefined ? null : Date.parse(body.expires_at),
-        deviceId: null,
-      });
+      const result = await userActor(rc, rc.principal.userId).appendEvent(appendInputOf(body, null));
       if (result.ok) return reply(201, result.value);
       if (result.error.type === 'conflict') {
         const { id, key, version, payload } = result.error;
