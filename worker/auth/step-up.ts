@@ -37,37 +37,48 @@ export function reauthRequired(proofs: Proof[]): ApiError {
 const isRecent = (principal: Principal, now = Date.now()): boolean =>
   principal.authTime !== null && now - principal.authTime <= STEP_UP_MAX_AGE_MS;
 
+/** The signed-in user behind a session; 403 for an API key, which never passes step-up. */
+async function sessionUser(rc: RequestContext, principal: Principal, forbidden: string) {
+  const sessionId = principal.sessionId;
+  if (!sessionId) throw new ApiError('forbidden', forbidden);
+  const user = await findUserById(rc.env.DB, principal.userId);
+  if (!user) throw new ApiError('unauthorized');
+  return { user, sessionId };
+}
+
+const NOT_A_SESSION = 'This change needs a signed-in session, not an API key.';
+
 /**
  * Lets a sensitive change through, or throws: 403 for an API key, 401 `reauth_required` for a
  * missing or unusable proof, 403 for a wrong one, 423 once a lockout holds.
  */
 export async function requireStepUp(rc: SignedInContext, proof: StepUpProof | undefined): Promise<UserRow> {
-  const principal = rc.principal;
-  if (!principal.sessionId) throw new ApiError('forbidden', 'This change needs a signed-in session, not an API key.');
-  const user = await findUserById(rc.env.DB, principal.userId);
-  if (!user) throw new ApiError('unauthorized');
-  if (isRecent(principal)) return user;
-  await markRecent(rc, user, principal.sessionId, await proveNow(rc, user, proof));
-  principal.authTime = Date.now();
+  const { user, sessionId } = await sessionUser(rc, rc.principal, NOT_A_SESSION);
+  if (!isRecent(rc.principal)) await proveAndMark(rc, user, sessionId, proof);
   return user;
-}
-
-async function markRecent(rc: RequestContext, user: UserRow, sessionId: string, method: 'pwd' | 'otp'): Promise<void> {
-  const marked = await userActor(rc, user.id).stepUp(sessionId, method);
-  if (!marked.ok) throw new ApiError('unauthorized', 'The session has ended.');
-  await audit(rc, user.id, 'reauthenticated', { method, session_id: sessionId });
 }
 
 /**
  * Proves the caller now, however recent the session: `POST /v1/auth/reauth`, before a link
- * flow (a GET from a browser, which carries no body). 400 when the proof names nothing.
+ * flow (a GET from a browser, which carries no body).
  */
 export async function stepUpNow(rc: SignedInContext, proof: StepUpProof): Promise<void> {
-  const principal = rc.principal;
-  if (!principal.sessionId) throw new ApiError('forbidden', 'This change needs a signed-in session, not an API key.');
-  const user = await findUserById(rc.env.DB, principal.userId);
-  if (!user) throw new ApiError('unauthorized');
-  await markRecent(rc, user, principal.sessionId, await proveNow(rc, user, proof));
+  const { user, sessionId } = await sessionUser(rc, rc.principal, NOT_A_SESSION);
+  await proveAndMark(rc, user, sessionId, proof);
+}
+
+/** Checks the proof, then marks the session (and this request) freshly authenticated. */
+async function proveAndMark(
+  rc: SignedInContext,
+  user: UserRow,
+  sessionId: string,
+  proof: StepUpProof | undefined,
+): Promise<void> {
+  const method = await proveNow(rc, user, proof);
+  const marked = await userActor(rc, user.id).stepUp(sessionId, method);
+  if (!marked.ok) throw new ApiError('unauthorized', 'The session has ended.');
+  await audit(rc, user.id, 'reauthenticated', { method, session_id: sessionId });
+  rc.principal.authTime = Date.now();
 }
 
 /**
@@ -75,9 +86,7 @@ export async function stepUpNow(rc: SignedInContext, proof: StepUpProof): Promis
  * recently (sign-in or step-up) in this session; an account without one, any recent sign-in.
  */
 export async function requireLinkProof(rc: RequestContext, principal: Principal): Promise<void> {
-  if (!principal.sessionId) throw new ApiError('forbidden', 'Linking a provider needs a signed-in session.');
-  const user = await findUserById(rc.env.DB, principal.userId);
-  if (!user) throw new ApiError('unauthorized');
+  const { user } = await sessionUser(rc, principal, 'Linking a provider needs a signed-in session.');
   const proved = isRecent(principal) && (!user.passwordHash || principal.amr.includes('pwd'));
   if (!proved) throw reauthRequired(user.passwordHash ? ['password'] : []);
 }
