@@ -7,6 +7,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { touchDevice } from '../core/db/devices';
 import { describeError, log } from '../core/log';
+import { recordMetric } from '../core/metrics';
 import type { EventOut } from '../core/schemas/events';
 import { type DeviceRecord, readConnectRequest } from './device/connect';
 import { catchUp, deliverInOrder, type ReadLog } from './device/deliver';
@@ -42,6 +43,7 @@ export class DeviceObject extends DurableObject<Env> {
     this.store.remember(record);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
+    recordMetric(this.env.METRICS, { kind: 'ws_connect' });
     if (this.store.revoked()) {
       refuse(server, 'device revoked');
     } else {
@@ -98,11 +100,13 @@ export class DeviceObject extends DurableObject<Env> {
     }
   }
 
-  override async webSocketClose(ws: WebSocket): Promise<void> {
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    recordMetric(this.env.METRICS, { kind: 'ws_close', code });
     await this.socketGone(ws);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    recordMetric(this.env.METRICS, { kind: 'ws_close', code: 1006 });
     await this.socketGone(ws);
   }
 

@@ -7,6 +7,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { configFrom } from '../core/config';
 import { addKeyUsage } from '../core/db/api-keys';
 import type { Profile } from '../core/db/users';
+import { recordMetric } from '../core/metrics';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
@@ -73,7 +74,13 @@ export class UserObject extends DurableObject<Env> {
     this.tokens = new SingleUseTokens(sql, this.userId);
     this.keyUsage = new KeyUsageCounter(sql);
     this.scheduler = new Scheduler(sql, this.ctx.storage);
-    this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env), this.userId);
+    this.oauthRefresher = new OAuthRefresher(
+      sql,
+      this.env.DB,
+      () => configFrom(this.env),
+      this.userId,
+      this.env.METRICS,
+    );
   }
 
   /** Stores or refreshes the cached profile after a change in D1. */
@@ -253,7 +260,13 @@ export class UserObject extends DurableObject<Env> {
     const result = this.eventLog.append(input);
     if (!result.ok) return result;
     const { ack, event } = result.value;
-    if (event) this.ctx.waitUntil(relayEvent(this.env, this.presence, event));
+    if (event) {
+      recordMetric(this.env.METRICS, {
+        kind: 'event_appended',
+        transport: input.deviceId === null ? 'http' : 'socket',
+      });
+      this.ctx.waitUntil(relayEvent(this.env, this.presence, event));
+    }
     return ok(ack);
   }
 

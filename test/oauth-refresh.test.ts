@@ -5,6 +5,7 @@ import { BREAKER_OPEN_MS } from '../core/oauth/breaker';
 import type { UserObject } from '../objects/user';
 import { REFRESH_LEAD_MS } from '../objects/user/oauth-refresh';
 import { call, uniqueEmail } from './helpers';
+import { MetricsRecorder } from './metrics-helpers';
 import { oauthEnv, signInWith } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
 
@@ -82,7 +83,9 @@ describe('provider token refresh (user actor alarm)', () => {
     await makeDue(userId, 'acme');
     const before = (await row(userId, 'acme'))!;
     const calls = refreshCalls(acme);
+    const metrics = new MetricsRecorder();
     expect(await runDurableObjectAlarm(env.USER.getByName(userId))).toBe(true);
+    expect(metrics.of('provider_refresh')).toEqual([{ kind: 'provider_refresh', provider: 'acme', result: 'ok' }]);
     const after = (await row(userId, 'acme'))!;
     expect(refreshCalls(acme)).toBe(calls + 1);
     expect(after.status).toBe('ok');
@@ -122,6 +125,7 @@ describe('provider token refresh (user actor alarm)', () => {
     down.refresh = 'unavailable';
     const userId = await connectedUser(down, 'down');
     const stub = env.USER.getByName(userId);
+    const metrics = new MetricsRecorder();
     for (const run of [1, 2]) {
       await makeDue(userId, 'down');
       const calls = refreshCalls(down);
@@ -135,6 +139,13 @@ describe('provider token refresh (user actor alarm)', () => {
     expect((await row(userId, 'down'))?.status).toBe('reauth_required');
     const { results } = await audits(userId);
     expect(results.map((r) => JSON.parse(r.details))).toEqual([{ provider: 'down', reason: 'unavailable' }]);
+    expect(metrics.of('provider_refresh').map((p) => p.result)).toEqual([
+      'failed',
+      'failed',
+      'failed',
+      'reauth_required',
+    ]);
+    expect(metrics.of('breaker_open')).toEqual([{ kind: 'breaker_open', provider: 'down' }]);
 
     // Another user of the same provider: the open breaker spares the provider, and the
     // connection is not blamed for it; the refresh waits until the breaker may close.

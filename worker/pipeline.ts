@@ -5,6 +5,7 @@
 import { ConfigError, configFrom } from '../core/config';
 import { withDeadline } from '../core/deadline';
 import { describeError, log } from '../core/log';
+import { latencyBucket, recordMetric } from '../core/metrics';
 import { reportError } from '../core/sentry';
 import { router } from './app';
 import { createContext, type RequestContext } from './context';
@@ -60,6 +61,15 @@ function logRequest(request: Request, response: Response, rc: RequestContext): v
     duration_ms: Date.now() - rc.startedAt,
     user_id: rc.principal?.userId ?? null,
   };
+  recordMetric(rc.env.METRICS, {
+    kind: 'request',
+    route: rc.route ?? 'unmatched',
+    method: request.method,
+    status: response.status,
+    status_class: `${Math.floor(response.status / 100)}xx`,
+    latency_bucket: latencyBucket(fields.duration_ms),
+    duration_ms: fields.duration_ms,
+  });
   if (rc.failure === undefined) {
     log(response.status >= 500 ? 'error' : 'info', 'request', fields);
     return;

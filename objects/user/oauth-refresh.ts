@@ -17,6 +17,7 @@ import {
   updateIfUnchanged,
 } from '../../core/db/oauth-accounts';
 import { log } from '../../core/log';
+import { recordMetric } from '../../core/metrics';
 import { isOpen } from '../../core/oauth/breaker';
 import { resolveProvider } from '../../core/oauth/provider';
 import { withRetries } from '../../core/oauth/retry';
@@ -44,8 +45,9 @@ export class OAuthRefresher {
     private readonly db: D1Database,
     private readonly config: () => Config,
     private readonly userId: string,
+    private readonly metrics?: AnalyticsEngineDataset,
   ) {
-    this.breakers = new ProviderBreakers(sql);
+    this.breakers = new ProviderBreakers(sql, metrics);
   }
 
   /** Tracks a connection whose token expires at `expiresAt` (null: nothing to refresh). */
@@ -115,6 +117,7 @@ export class OAuthRefresher {
       );
       const stored = await updateIfUnchanged(this.db, read, { ...sealed, status: 'ok', lastRefreshedAt: Date.now() });
       if (stored) this.track(provider, sealed.expiresAt);
+      recordMetric(this.metrics, { kind: 'provider_refresh', provider, result: 'ok' });
       return;
     }
     if (result.error.type === 'rejected') {
@@ -124,6 +127,7 @@ export class OAuthRefresher {
     this.breakers.failed(provider, now);
     const failures = tracked.failures + 1;
     log('warn', 'provider token refresh failed', { provider, user_id: userId, failures });
+    recordMetric(this.metrics, { kind: 'provider_refresh', provider, result: 'failed' });
     if (failures >= REFRESH_MAX_FAILURES) return this.requireReauth(account, read, 'unavailable');
     if (!(await updateIfUnchanged(this.db, read, { status: 'ok' }))) return;
     this.reschedule(provider, now + FAILURE_BACKOFF_MS * 2 ** (failures - 1), failures);
@@ -137,6 +141,7 @@ export class OAuthRefresher {
 
   private async requireReauth(account: OAuthAccountRow, read: RefreshedRow, reason: string): Promise<void> {
     if (!(await updateIfUnchanged(this.db, read, { status: 'reauth_required' }))) return;
+    recordMetric(this.metrics, { kind: 'provider_refresh', provider: account.provider, result: 'reauth_required' });
     await recordAudit(this.db, {
       userId: account.userId,
       type: 'oauth_reauth_required',
