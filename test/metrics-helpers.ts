@@ -7,7 +7,10 @@ import { env } from 'cloudflare:workers';
 import { type MockInstance, vi } from 'vitest';
 import { METRIC_LAYOUT, type MetricKind } from '../core/metrics';
 
-export type RecordedPoint = Record<string, string | number> & { kind: MetricKind };
+export interface RecordedPoint {
+  kind: MetricKind;
+  [field: string]: string | number;
+}
 
 export class MetricsRecorder {
   private readonly spy: MockInstance<AnalyticsEngineDataset['writeDataPoint']>;
