@@ -43,12 +43,12 @@ function decode(point: AnalyticsEngineDataPoint): RecordedPoint {
   if (labels.length !== layout.labels.length || values.length !== layout.values.length) {
     throw new Error(`${kind} has ${labels.length} labels and ${values.length} values`);
   }
-  const out: RecordedPoint = { kind: kind as MetricKind };
-  layout.labels.forEach((name, i) => {
-    out[name] = labels[i] as string;
+  const fields: Record<string, string | number> = {};
+  layout.labels.forEach((name: string, i) => {
+    fields[name] = labels[i] as string;
   });
-  layout.values.forEach((name, i) => {
-    out[name] = values[i] as number;
+  layout.values.forEach((name: string, i) => {
+    fields[name] = values[i] as number;
   });
-  return out;
+  return { ...fields, kind: kind as MetricKind };
 }
