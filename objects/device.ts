@@ -15,13 +15,16 @@ import { handshakeStep } from './device/handshake';
 import { HANDSHAKE_MS, readySockets, refuse, send, setState, stateOf } from './device/socket';
 import { handleFrame } from './device/socket-context';
 import { DeviceStore } from './device/store';
+import { failureReporter, type ReportFailure } from './shared/report';
 
 export class DeviceObject extends DurableObject<Env> {
   private readonly store: DeviceStore;
+  private readonly reportFailure: ReportFailure;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new DeviceStore(ctx.storage.kv);
+    this.reportFailure = failureReporter(() => this.env, ctx, 'device');
     // Keep-alive pings are answered by the runtime without waking the actor.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
@@ -71,7 +74,7 @@ export class DeviceObject extends DurableObject<Env> {
       }
       await this.becomeReady(ws, record);
     } catch (error) {
-      log('error', 'device socket failed', { device_id: record.deviceId, ...describeError(error) });
+      this.reportFailure(error, 'socket_message', { user_id: record.userId, device_id: record.deviceId });
       if (state.phase === 'ready') send(ws, { type: 'error', code: 'internal', message: 'Something went wrong.' });
       else if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'internal error');
     }

@@ -14,6 +14,7 @@ import type { EventOut, ReplayOut } from '../core/schemas/events';
 import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter } from './shared/counters';
 import { migrate } from './shared/migrate';
+import { failureReporter } from './shared/report';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
 import { OAuthRefresher } from './user/oauth-refresh';
@@ -73,7 +74,14 @@ export class UserObject extends DurableObject<Env> {
     this.profile = new ProfileCache(sql);
     this.tokens = new SingleUseTokens(sql, this.userId);
     this.keyUsage = new KeyUsageCounter(sql);
-    this.scheduler = new Scheduler(sql, this.ctx.storage);
+    this.scheduler = new Scheduler(
+      sql,
+      this.ctx.storage,
+      failureReporter(() => this.env, this.ctx, 'user'),
+      {
+        user_id: this.userId,
+      },
+    );
     this.oauthRefresher = new OAuthRefresher(
       sql,
       this.env.DB,

@@ -10,6 +10,7 @@ import { completeRun, failRun, insertRun, recordProgress } from '../../core/db/b
 import { appliedMigrations, discoverTables } from '../../core/db/table-discovery';
 import { describeError, log } from '../../core/log';
 import { recordMetric } from '../../core/metrics';
+import type { ReportFailure } from '../shared/report';
 import { exportTable } from './export-table';
 import { applyRetention } from './retention';
 import { buildManifest, exportedInOrder, RUN_KEY, type RunState, summaries } from './state';
@@ -26,6 +27,7 @@ export interface RunContext {
   /** How many complete runs to keep (BACKUP_RETENTION). */
   retention: number;
   metrics?: AnalyticsEngineDataset;
+  reportFailure: ReportFailure;
 }
 
 export async function advanceRun(ctx: RunContext): Promise<void> {
@@ -42,7 +44,7 @@ export async function advanceRun(ctx: RunContext): Promise<void> {
       await ctx.storage.setAlarm(Date.now() + RETRY_BASE_MS * 2 ** (state.attempts - 1));
       return;
     }
-    log('error', 'backup failed', fields);
+    ctx.reportFailure(error, 'backup', { run_id: state.id, attempt: String(state.attempts) });
     recordMetric(ctx.metrics, {
       kind: 'backup_run',
       result: 'failed',
