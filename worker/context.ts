@@ -20,6 +20,8 @@ export interface Principal {
 
 export interface RequestContext {
   requestId: string;
+  /** A valid W3C `traceparent` from the client, echoed on the response and logged as `trace_id`. */
+  traceparent: string | null;
   config: Config;
   env: Env;
   exec: ExecutionContext;
@@ -43,11 +45,14 @@ export interface RequestContext {
 export type SignedInContext = RequestContext & { principal: Principal };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+// W3C Trace Context, version 00: all-zero trace and parent ids are invalid.
+const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export function createContext(request: Request, env: Env, exec: ExecutionContext, config: Config): RequestContext {
   const incoming = request.headers.get('x-request-id');
   return {
     requestId: incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID(),
+    traceparent: traceparentOf(request),
     config,
     env,
     exec,
@@ -61,3 +66,11 @@ export function createContext(request: Request, env: Env, exec: ExecutionContext
     responseHeaders: new Headers(),
   };
 }
+
+function traceparentOf(request: Request): string | null {
+  const header = request.headers.get('traceparent')?.trim().toLowerCase();
+  return header && TRACEPARENT.test(header) ? header : null;
+}
+
+/** The trace id of a valid `traceparent`. */
+export const traceIdOf = (traceparent: string | null): string | null => traceparent?.split('-')[1] ?? null;

@@ -8,7 +8,7 @@ import { describeError, log } from '../core/log';
 import { latencyBucket, recordMetric } from '../core/metrics';
 import { reportError } from '../core/sentry';
 import { router } from './app';
-import { createContext, type RequestContext } from './context';
+import { createContext, type RequestContext, traceIdOf } from './context';
 import { ApiError, errorResponse } from './errors';
 import { applyCacheControl } from './http/cache-control';
 import { applyCors, preflight } from './http/cors';
@@ -39,6 +39,7 @@ function finalize(request: Request, response: Response, rc: RequestContext | nul
   const headers = new Headers(response.headers);
   if (rc) {
     headers.set('x-request-id', rc.requestId);
+    if (rc.traceparent) headers.set('traceparent', rc.traceparent);
     for (const [name, value] of rc.responseHeaders) if (!headers.has(name)) headers.set(name, value);
     applyCors(headers, rc);
   }
@@ -55,6 +56,7 @@ function finalize(request: Request, response: Response, rc: RequestContext | nul
 function logRequest(request: Request, response: Response, rc: RequestContext): void {
   const fields = {
     request_id: rc.requestId,
+    trace_id: traceIdOf(rc.traceparent),
     method: request.method,
     route: rc.route,
     status: response.status,
