@@ -6,7 +6,8 @@
 import type { RequestContext } from '../context';
 
 const ALLOW_HEADERS = 'authorization, content-type, x-request-id, traceparent';
-const EXPOSE_HEADERS = 'x-request-id, traceparent, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after';
+const EXPOSE_HEADERS =
+  'x-request-id, traceparent, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after';
 
 /** An origin listed by name: trusted with credentials and for cookie-authenticated writes. */
 export const isAllowedOrigin = (rc: RequestContext, origin: string | null): origin is string =>
