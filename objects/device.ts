@@ -5,8 +5,6 @@
  * so nothing depends on the instance surviving between events.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { touchDevice } from '../core/db/devices';
-import { describeError, log } from '../core/log';
 import { recordMetric } from '../core/metrics';
 import type { EventOut } from '../core/schemas/events';
 import { type DeviceRecord, readConnectRequest } from './device/connect';
@@ -91,16 +89,6 @@ export class DeviceObject extends DurableObject<Env> {
     // A relay that came while the head was being learnt found this socket not ready yet.
     const relayed = this.store.lastRelayed();
     if (relayed > head) await catchUp(() => [ws], record.deviceId, relayed, this.readLog(record));
-    await this.seen(record);
-  }
-
-  /** Records `last_seen_at` in D1; a failed write is logged, never fatal to the socket. */
-  private async seen(record: DeviceRecord): Promise<void> {
-    try {
-      await touchDevice(this.env.DB, record.deviceId);
-    } catch (error) {
-      log('warn', 'last_seen_at not recorded', { device_id: record.deviceId, ...describeError(error) });
-    }
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -119,7 +107,6 @@ export class DeviceObject extends DurableObject<Env> {
     if (stateOf(ws).phase !== 'ready' || !record || this.store.revoked()) return;
     if (this.sockets(ws).length > 0) return;
     await this.user(record).devicePresence(record.deviceId, false, this.store.nextStamp());
-    await this.seen(record);
   }
 
   /** Handshake deadlines: sockets due by the time this alarm was set for are closed with 1008. */

@@ -15,10 +15,11 @@ import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter } from './shared/counters';
 import { migrate } from './shared/migrate';
 import { failureReporter } from './shared/report';
+import { type AuditCursor, type AuditEntry, type AuditInput, AuditTrail } from './user/audit-trail';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
 import { OAuthRefresher } from './user/oauth-refresh';
-import { Presence } from './user/presence';
+import { type DeviceActivity, Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
 import { relayEvent } from './user/relay';
 import { Scheduler } from './user/scheduler';
@@ -45,6 +46,7 @@ export class UserObject extends DurableObject<Env> {
   private factorGuard!: AttemptGuard;
   private eventLog!: EventLog;
   private presence!: Presence;
+  private auditTrail!: AuditTrail;
   private profile!: ProfileCache;
   private tokens!: SingleUseTokens;
   private keyUsage!: KeyUsageCounter;
@@ -71,6 +73,7 @@ export class UserObject extends DurableObject<Env> {
     this.factorGuard = new AttemptGuard(sql, 'factor_guard');
     this.eventLog = new EventLog(sql, this.ctx.storage);
     this.presence = new Presence(sql);
+    this.auditTrail = new AuditTrail(sql, this.ctx.storage.kv, this.env.DB, this.userId);
     this.profile = new ProfileCache(sql);
     this.tokens = new SingleUseTokens(sql, this.userId);
     this.keyUsage = new KeyUsageCounter(sql);
@@ -87,6 +90,7 @@ export class UserObject extends DurableObject<Env> {
       this.env.DB,
       () => configFrom(this.env),
       this.userId,
+      this.auditTrail,
       this.env.METRICS,
     );
   }
@@ -160,8 +164,8 @@ export class UserObject extends DurableObject<Env> {
   }
 
   /** The actor's share of a data export. */
-  exportState(): { sessions: SessionView[]; events: EventOut[] } {
-    return { sessions: this.sessions.list(null), events: this.eventLog.all() };
+  async exportState(): Promise<{ sessions: SessionView[]; events: EventOut[]; audit_log: AuditEntry[] }> {
+    return { sessions: this.sessions.list(null), events: this.eventLog.all(), audit_log: await this.auditTrail.all() };
   }
 
   /** Forgets everything: every session, counter and cached copy (account deletion). */
@@ -289,9 +293,19 @@ export class UserObject extends DurableObject<Env> {
     return this.eventLog.head();
   }
 
-  /** Ids of the devices with a live socket. */
-  onlineDevices(): string[] {
-    return this.presence.online();
+  /** Each device that ever connected: whether it has a live socket, and when it was last seen. */
+  deviceActivity(): DeviceActivity[] {
+    return this.presence.activity();
+  }
+
+  // ─── The audit trail ───────────────────────────────────────────────────────────────────
+
+  recordAudit(input: AuditInput): Promise<void> {
+    return this.auditTrail.record(input);
+  }
+
+  listAudit(limit: number, before: AuditCursor | null): Promise<{ entries: AuditEntry[]; more: boolean }> {
+    return this.auditTrail.list(limit, before);
   }
 
   // ─── OAuth login and connected accounts (DESIGN.md §6) ───────────────────────────────────

@@ -1,6 +1,7 @@
 /** What the pipeline knows about one request, passed to every handler. */
 import type { Config } from '../core/config';
 import type { Profile } from '../core/db/users';
+import { D1Sessions } from './http/d1-sessions';
 
 export interface Principal {
   userId: string;
@@ -39,6 +40,8 @@ export interface RequestContext {
   failure?: unknown;
   /** Headers every response of this request carries, such as rate-limit counters. */
   responseHeaders: Headers;
+  /** D1 through the Sessions API: the primary for writes and security reads, replicas for lists. */
+  d1: D1Sessions;
 }
 
 /** The context of a route with `access: 'user'`: authentication has run, so the principal is known. */
@@ -64,6 +67,7 @@ export function createContext(request: Request, env: Env, exec: ExecutionContext
     principal: null,
     profile: null,
     responseHeaders: new Headers(),
+    d1: D1Sessions.from(env.DB, request),
   };
 }
 

@@ -12,6 +12,7 @@ import { createContext, type RequestContext, traceIdOf } from './context';
 import { ApiError, errorResponse } from './errors';
 import { applyCacheControl } from './http/cache-control';
 import { applyCors, preflight } from './http/cors';
+import { BOOKMARK_HEADER } from './http/d1-sessions';
 import { applySecurityHeaders } from './http/security-headers';
 
 export async function handle(request: Request, env: Env, exec: ExecutionContext): Promise<Response> {
@@ -40,6 +41,8 @@ function finalize(request: Request, response: Response, rc: RequestContext | nul
   if (rc) {
     headers.set('x-request-id', rc.requestId);
     if (rc.traceparent) headers.set('traceparent', rc.traceparent);
+    const bookmark = rc.d1.bookmark();
+    if (bookmark) headers.set(BOOKMARK_HEADER, bookmark);
     for (const [name, value] of rc.responseHeaders) if (!headers.has(name)) headers.set(name, value);
     applyCors(headers, rc);
   }

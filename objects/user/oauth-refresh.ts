@@ -9,7 +9,6 @@
  * while the call was out (the input gate is open) stands, and is neither overwritten nor re-tracked.
  */
 import type { Config } from '../../core/config';
-import { recordAudit } from '../../core/db/audit';
 import {
   findConnection,
   type OAuthAccountRow,
@@ -24,6 +23,7 @@ import { withRetries } from '../../core/oauth/retry';
 import { openRefreshToken, sealTokens } from '../../core/oauth/sealing';
 import { refreshAccessToken } from '../../core/oauth/tokens';
 import { all, one } from '../shared/query';
+import type { AuditTrail } from './audit-trail';
 import { ProviderBreakers } from './oauth-breaker';
 
 export const REFRESH_LEAD_MS = 5 * 60_000;
@@ -45,6 +45,7 @@ export class OAuthRefresher {
     private readonly db: D1Database,
     private readonly config: () => Config,
     private readonly userId: string,
+    private readonly auditTrail: AuditTrail,
     private readonly metrics?: AnalyticsEngineDataset,
   ) {
     this.breakers = new ProviderBreakers(sql, metrics);
@@ -142,8 +143,7 @@ export class OAuthRefresher {
   private async requireReauth(account: OAuthAccountRow, read: RefreshedRow, reason: string): Promise<void> {
     if (!(await updateIfUnchanged(this.db, read, { status: 'reauth_required' }))) return;
     recordMetric(this.metrics, { kind: 'provider_refresh', provider: account.provider, result: 'reauth_required' });
-    await recordAudit(this.db, {
-      userId: account.userId,
+    await this.auditTrail.record({
       type: 'oauth_reauth_required',
       details: { provider: account.provider, reason },
     });
