@@ -31,7 +31,8 @@ describe('D1 sessions', () => {
     const user = await signup();
     await registerTestDevice(user.access_token);
     const sessions = vi.spyOn(env.DB, 'withSession');
-    for (const headers of [{}, { 'x-d1-bookmark': 'not a bookmark; drop table' }]) {
+    const variants: Record<string, string>[] = [{}, { 'x-d1-bookmark': 'not a bookmark; drop table' }];
+    for (const headers of variants) {
       const listed = await call('/v1/devices', { token: user.access_token, headers });
       expect(listed.status).toBe(200);
       expect(((await listed.json()) as { devices: unknown[] }).devices).toHaveLength(1);
