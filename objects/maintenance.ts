@@ -7,6 +7,7 @@ import { configFrom } from '../core/config';
 import type { Result } from '../core/result';
 import { advanceRun, type RunContext } from './maintenance/advance';
 import { type StartedRun, type StartFailure, type StartRequest, startRun } from './maintenance/start';
+import { failureReporter } from './shared/report';
 
 export class MaintenanceObject extends DurableObject<Env> {
   /** A storage round trip, for readiness checks. */
@@ -30,6 +31,8 @@ export class MaintenanceObject extends DurableObject<Env> {
       db: this.env.DB,
       bucket: this.env.BACKUPS,
       retention: configFrom(this.env).backupRetention,
+      metrics: this.env.METRICS,
+      reportFailure: failureReporter(() => this.env, this.ctx, 'maintenance'),
     };
   }
 }

@@ -7,16 +7,19 @@ import { DurableObject } from 'cloudflare:workers';
 import { configFrom } from '../core/config';
 import { addKeyUsage } from '../core/db/api-keys';
 import type { Profile } from '../core/db/users';
+import { recordMetric } from '../core/metrics';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
 import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter } from './shared/counters';
 import { migrate } from './shared/migrate';
+import { failureReporter } from './shared/report';
+import { type AuditCursor, type AuditEntry, type AuditInput, AuditTrail } from './user/audit-trail';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
 import { OAuthRefresher } from './user/oauth-refresh';
-import { Presence } from './user/presence';
+import { type DeviceActivity, Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
 import { relayEvent } from './user/relay';
 import { Scheduler } from './user/scheduler';
@@ -43,6 +46,7 @@ export class UserObject extends DurableObject<Env> {
   private factorGuard!: AttemptGuard;
   private eventLog!: EventLog;
   private presence!: Presence;
+  private auditTrail!: AuditTrail;
   private profile!: ProfileCache;
   private tokens!: SingleUseTokens;
   private keyUsage!: KeyUsageCounter;
@@ -69,11 +73,26 @@ export class UserObject extends DurableObject<Env> {
     this.factorGuard = new AttemptGuard(sql, 'factor_guard');
     this.eventLog = new EventLog(sql, this.ctx.storage);
     this.presence = new Presence(sql);
+    this.auditTrail = new AuditTrail(sql, this.ctx.storage.kv, this.env.DB, this.userId);
     this.profile = new ProfileCache(sql);
     this.tokens = new SingleUseTokens(sql, this.userId);
     this.keyUsage = new KeyUsageCounter(sql);
-    this.scheduler = new Scheduler(sql, this.ctx.storage);
-    this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env), this.userId);
+    this.scheduler = new Scheduler(
+      sql,
+      this.ctx.storage,
+      failureReporter(() => this.env, this.ctx, 'user'),
+      {
+        user_id: this.userId,
+      },
+    );
+    this.oauthRefresher = new OAuthRefresher(
+      sql,
+      this.env.DB,
+      () => configFrom(this.env),
+      this.userId,
+      this.auditTrail,
+      this.env.METRICS,
+    );
   }
 
   /** Stores or refreshes the cached profile after a change in D1. */
@@ -145,8 +164,8 @@ export class UserObject extends DurableObject<Env> {
   }
 
   /** The actor's share of a data export. */
-  exportState(): { sessions: SessionView[]; events: EventOut[] } {
-    return { sessions: this.sessions.list(null), events: this.eventLog.all() };
+  async exportState(): Promise<{ sessions: SessionView[]; events: EventOut[]; audit_log: AuditEntry[] }> {
+    return { sessions: this.sessions.list(null), events: this.eventLog.all(), audit_log: await this.auditTrail.all() };
   }
 
   /** Forgets everything: every session, counter and cached copy (account deletion). */
@@ -253,7 +272,13 @@ export class UserObject extends DurableObject<Env> {
     const result = this.eventLog.append(input);
     if (!result.ok) return result;
     const { ack, event } = result.value;
-    if (event) this.ctx.waitUntil(relayEvent(this.env, this.presence, event));
+    if (event) {
+      recordMetric(this.env.METRICS, {
+        kind: 'event_appended',
+        transport: input.deviceId === null ? 'http' : 'socket',
+      });
+      this.ctx.waitUntil(relayEvent(this.env, this.presence, event));
+    }
     return ok(ack);
   }
 
@@ -268,9 +293,19 @@ export class UserObject extends DurableObject<Env> {
     return this.eventLog.head();
   }
 
-  /** Ids of the devices with a live socket. */
-  onlineDevices(): string[] {
-    return this.presence.online();
+  /** Each device that ever connected: whether it has a live socket, and when it was last seen. */
+  deviceActivity(): DeviceActivity[] {
+    return this.presence.activity();
+  }
+
+  // ─── The audit trail ───────────────────────────────────────────────────────────────────
+
+  recordAudit(input: AuditInput): Promise<void> {
+    return this.auditTrail.record(input);
+  }
+
+  listAudit(limit: number, before: AuditCursor | null): Promise<{ entries: AuditEntry[]; more: boolean }> {
+    return this.auditTrail.list(limit, before);
   }
 
   // ─── OAuth login and connected accounts (DESIGN.md §6) ───────────────────────────────────

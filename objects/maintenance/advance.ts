@@ -9,6 +9,8 @@ import { restoreOrder } from '../../core/backup/order';
 import { completeRun, failRun, insertRun, recordProgress } from '../../core/db/backups';
 import { appliedMigrations, discoverTables } from '../../core/db/table-discovery';
 import { describeError, log } from '../../core/log';
+import { recordMetric } from '../../core/metrics';
+import type { ReportFailure } from '../shared/report';
 import { exportTable } from './export-table';
 import { applyRetention } from './retention';
 import { buildManifest, exportedInOrder, RUN_KEY, type RunState, summaries } from './state';
@@ -24,6 +26,8 @@ export interface RunContext {
   bucket: R2Bucket;
   /** How many complete runs to keep (BACKUP_RETENTION). */
   retention: number;
+  metrics?: AnalyticsEngineDataset;
+  reportFailure: ReportFailure;
 }
 
 export async function advanceRun(ctx: RunContext): Promise<void> {
@@ -40,7 +44,14 @@ export async function advanceRun(ctx: RunContext): Promise<void> {
       await ctx.storage.setAlarm(Date.now() + RETRY_BASE_MS * 2 ** (state.attempts - 1));
       return;
     }
-    log('error', 'backup failed', fields);
+    ctx.reportFailure(error, 'backup', { run_id: state.id, attempt: String(state.attempts) });
+    recordMetric(ctx.metrics, {
+      kind: 'backup_run',
+      result: 'failed',
+      duration_ms: Date.now() - state.startedAt,
+      rows: state.done.reduce((sum, t) => sum + t.rows, 0),
+      bytes: state.done.reduce((sum, t) => sum + t.bytes, 0),
+    });
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
     await failRun(ctx.db, state.id, Date.now(), reason.slice(0, 500));
     await ctx.storage.delete(RUN_KEY);
@@ -85,13 +96,18 @@ async function finish(ctx: RunContext, state: RunState): Promise<void> {
   });
   await completeRun(ctx.db, state.id, state.finishedAt, summaries(manifest.tables));
   await ctx.storage.delete(RUN_KEY);
+  const totals = {
+    rows: manifest.tables.reduce((sum, t) => sum + t.rows, 0),
+    bytes: manifest.tables.reduce((sum, t) => sum + t.bytes, 0),
+    duration_ms: state.finishedAt - state.startedAt,
+  };
   log('info', 'backup complete', {
     backup_id: state.id,
     prefix: state.prefix,
     tables: manifest.tables.length,
-    rows: manifest.tables.reduce((sum, t) => sum + t.rows, 0),
-    duration_ms: state.finishedAt - state.startedAt,
+    ...totals,
   });
+  recordMetric(ctx.metrics, { kind: 'backup_run', result: 'complete', ...totals });
   try {
     const deleted = await applyRetention(ctx.db, ctx.bucket, ctx.retention);
     if (deleted.length) log('info', 'backup retention deleted runs', { backup_ids: deleted });

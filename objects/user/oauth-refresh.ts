@@ -9,7 +9,6 @@
  * while the call was out (the input gate is open) stands, and is neither overwritten nor re-tracked.
  */
 import type { Config } from '../../core/config';
-import { recordAudit } from '../../core/db/audit';
 import {
   findConnection,
   type OAuthAccountRow,
@@ -17,12 +16,14 @@ import {
   updateIfUnchanged,
 } from '../../core/db/oauth-accounts';
 import { log } from '../../core/log';
+import { recordMetric } from '../../core/metrics';
 import { isOpen } from '../../core/oauth/breaker';
 import { resolveProvider } from '../../core/oauth/provider';
 import { withRetries } from '../../core/oauth/retry';
 import { openRefreshToken, sealTokens } from '../../core/oauth/sealing';
 import { refreshAccessToken } from '../../core/oauth/tokens';
 import { all, one } from '../shared/query';
+import type { AuditTrail } from './audit-trail';
 import { ProviderBreakers } from './oauth-breaker';
 
 export const REFRESH_LEAD_MS = 5 * 60_000;
@@ -44,8 +45,10 @@ export class OAuthRefresher {
     private readonly db: D1Database,
     private readonly config: () => Config,
     private readonly userId: string,
+    private readonly auditTrail: AuditTrail,
+    private readonly metrics?: AnalyticsEngineDataset,
   ) {
-    this.breakers = new ProviderBreakers(sql);
+    this.breakers = new ProviderBreakers(sql, metrics);
   }
 
   /** Tracks a connection whose token expires at `expiresAt` (null: nothing to refresh). */
@@ -115,6 +118,7 @@ export class OAuthRefresher {
       );
       const stored = await updateIfUnchanged(this.db, read, { ...sealed, status: 'ok', lastRefreshedAt: Date.now() });
       if (stored) this.track(provider, sealed.expiresAt);
+      recordMetric(this.metrics, { kind: 'provider_refresh', provider, result: 'ok' });
       return;
     }
     if (result.error.type === 'rejected') {
@@ -124,6 +128,7 @@ export class OAuthRefresher {
     this.breakers.failed(provider, now);
     const failures = tracked.failures + 1;
     log('warn', 'provider token refresh failed', { provider, user_id: userId, failures });
+    recordMetric(this.metrics, { kind: 'provider_refresh', provider, result: 'failed' });
     if (failures >= REFRESH_MAX_FAILURES) return this.requireReauth(account, read, 'unavailable');
     if (!(await updateIfUnchanged(this.db, read, { status: 'ok' }))) return;
     this.reschedule(provider, now + FAILURE_BACKOFF_MS * 2 ** (failures - 1), failures);
@@ -137,8 +142,8 @@ export class OAuthRefresher {
 
   private async requireReauth(account: OAuthAccountRow, read: RefreshedRow, reason: string): Promise<void> {
     if (!(await updateIfUnchanged(this.db, read, { status: 'reauth_required' }))) return;
-    await recordAudit(this.db, {
-      userId: account.userId,
+    recordMetric(this.metrics, { kind: 'provider_refresh', provider: account.provider, result: 'reauth_required' });
+    await this.auditTrail.record({
       type: 'oauth_reauth_required',
       details: { provider: account.provider, reason },
     });

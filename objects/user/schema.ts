@@ -121,4 +121,21 @@ const V3: MigrationStep = [
   'DROP TABLE mfa_challenges',
 ];
 
-export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3];
+/**
+ * Per-user history leaves D1: the audit trail (user/audit-trail.ts) and each device's
+ * `last_seen_at` (user/presence.ts) are kept here.
+ */
+const V4: MigrationStep = [
+  `CREATE TABLE audit_log (
+     id TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     ip TEXT,
+     user_agent TEXT,
+     details TEXT,
+     created_at INTEGER NOT NULL
+   )`,
+  'CREATE INDEX audit_log_time ON audit_log (created_at, id)',
+  'ALTER TABLE device_presence ADD COLUMN last_seen_at INTEGER',
+];
+
+export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3, V4];
