@@ -11,22 +11,9 @@ import { maintenance } from './backup-helpers';
 import { signup } from './helpers';
 import { MetricsRecorder } from './metrics-helpers';
 import { connect, eventually, registerTestDevice } from './realtime-helpers';
+import { SENTRY_DSN, sentryIntake } from './sentry-intake';
 
-const DSN = 'https://public@sentry.example/1';
-
-/** Sentry's intake, mocked: every envelope an actor sends, as text. */
-function sentryIntake(): string[] {
-  const envelopes: string[] = [];
-  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (!url.startsWith('https://sentry.example/')) return new Response('unexpected', { status: 599 });
-    envelopes.push(typeof init?.body === 'string' ? init.body : await new Response(init?.body).text());
-    return new Response('{}', { status: 200 });
-  });
-  return envelopes;
-}
-
-const withSentry = (instance: unknown) => Reflect.set(instance as object, 'env', { ...env, SENTRY_DSN: DSN });
+const withSentry = (instance: unknown) => Reflect.set(instance as object, 'env', { ...env, SENTRY_DSN: SENTRY_DSN });
 
 describe('errors inside actors', () => {
   let envelopes: string[];
@@ -39,7 +26,7 @@ describe('errors inside actors', () => {
   it('reach Sentry tagged with the actor, the operation and the ids, with secrets scrubbed', async () => {
     const stub = env.USER.getByName(`report-${crypto.randomUUID()}`);
     await runInDurableObject(stub, (_instance, ctx) => {
-      const report = failureReporter(() => ({ ...env, SENTRY_DSN: DSN }), ctx, 'user');
+      const report = failureReporter(() => ({ ...env, SENTRY_DSN: SENTRY_DSN }), ctx, 'user');
       report(new Error('refresh failed with Bearer sentry-canary-token'), 'scheduled_job', {
         user_id: 'user-123',
         run_id: 'run-456',
