@@ -30,6 +30,7 @@ export class MaintenanceObject extends DurableObject<Env> {
       db: this.env.DB,
       bucket: this.env.BACKUPS,
       retention: configFrom(this.env).backupRetention,
+      auditRetentionDays: configFrom(this.env).auditRetentionDays,
     };
   }
 }

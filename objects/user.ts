@@ -7,14 +7,24 @@ import { DurableObject } from 'cloudflare:workers';
 import { configFrom } from '../core/config';
 import { addKeyUsage } from '../core/db/api-keys';
 import type { Profile } from '../core/db/users';
+import { log } from '../core/log';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
 import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter } from './shared/counters';
 import { migrate } from './shared/migrate';
-import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
+import {
+  type Ack,
+  type AppendFailure,
+  type AppendInput,
+  EventLog,
+  type LogQuota,
+  type ResyncRequired,
+} from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
+import { type LogState, LogTotals } from './user/log-state';
+import { runUpkeep } from './user/log-upkeep';
 import { OAuthRefresher } from './user/oauth-refresh';
 import { Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
@@ -29,6 +39,15 @@ import {
   type SessionView,
 } from './user/sessions';
 import { SingleUseTokens } from './user/single-use-tokens';
+import { type SnapshotCursor, type SnapshotPage, snapshotPage } from './user/snapshot';
+
+/** What the operator sees of a user's storage (GET /v1/admin/users/{id}/storage). */
+export interface StorageStats extends LogState {
+  head: number;
+  /** The actor's whole SQLite database, as the runtime reports it. */
+  databaseBytes: number;
+  quota: LogQuota;
+}
 
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
 
@@ -243,23 +262,70 @@ export class UserObject extends DurableObject<Env> {
     await this.scheduler.run({
       key_usage: () => this.flushKeyUsage(),
       oauth_refresh: (now) => this.oauthRefresher.run(now),
+      log_upkeep: async (now) => this.upkeep(now),
     });
+  }
+
+  private get logLimits() {
+    const limits = configFrom(this.env).eventLogLimits;
+    return {
+      quota: { maxEvents: limits.max_events, maxBytes: limits.max_bytes },
+      compactAfterMs: limits.compact_after_days === 0 ? null : limits.compact_after_days * 86_400_000,
+    };
+  }
+
+  /** Purges expired events and compacts superseded ones (user/log-upkeep.ts). */
+  private upkeep(now: number): number | null {
+    const outcome = runUpkeep(this.ctx.storage.sql, this.ctx.storage, now, this.logLimits.compactAfterMs);
+    if (outcome.purged || outcome.compacted) {
+      log('info', 'event log upkeep', { user_id: this.userId, purged: outcome.purged, compacted: outcome.compacted });
+    }
+    return outcome.nextDue;
   }
 
   // The ordered event log and the relay to the user's online devices (DESIGN.md §5).
 
-  /** Appends an event (or acks a retried id again); a new event is relayed after commit. */
-  appendEvent(input: AppendInput): Result<Ack, AppendFailure> {
-    const result = this.eventLog.append(input);
+  /**
+   * Appends an event (or acks a retried id again); a new event is relayed after commit, and the
+   * upkeep is scheduled for when it expires or when an older version of its key may be compacted.
+   */
+  async appendEvent(input: AppendInput): Promise<Result<Ack, AppendFailure>> {
+    const { quota, compactAfterMs } = this.logLimits;
+    const now = Date.now();
+    const result = this.eventLog.append(input, quota, now);
     if (!result.ok) return result;
     const { ack, event } = result.value;
-    if (event) this.ctx.waitUntil(relayEvent(this.env, this.presence, event));
+    if (!event) return ok(ack);
+    this.ctx.waitUntil(relayEvent(this.env, this.presence, event));
+    const superseding = event.version !== null && event.version > 1 && compactAfterMs !== null;
+    const due = Math.min(input.expiresAt ?? Infinity, superseding ? now + compactAfterMs : Infinity);
+    if (due !== Infinity) await this.scheduler.atLatest('log_upkeep', due);
     return ok(ack);
   }
 
-  /** Events after `after`, oldest first, expired ones left out. */
+  /** Events after `after`, oldest first, expired ones left out: the device's own catch-up. */
   replayEvents(after: number, limit: number): ReplayOut {
     return this.eventLog.replay(after, limit);
+  }
+
+  /** A client's replay (HTTP, socket): refused before the compaction horizon. */
+  replayFrom(after: number, limit: number): Result<ReplayOut, ResyncRequired> {
+    return this.eventLog.replayFrom(after, limit);
+  }
+
+  /** A page of the current value of every live keyed event (user/snapshot.ts). */
+  snapshotEvents(after: SnapshotCursor | null, limit: number): SnapshotPage {
+    return snapshotPage(this.ctx.storage.sql, this.eventLog.head(), after, limit);
+  }
+
+  /** Sizes and counts of this user's storage, for the operator. */
+  storageStats(): StorageStats {
+    return {
+      ...new LogTotals(this.ctx.storage.sql).read(),
+      head: this.eventLog.head(),
+      databaseBytes: this.ctx.storage.sql.databaseSize,
+      quota: this.logLimits.quota,
+    };
   }
 
   /** A DeviceObject reports whether it has a live socket; answers the log's head. */

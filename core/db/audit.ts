@@ -80,3 +80,9 @@ export async function listAudit(db: D1Database, userId: string, limit: number, b
     .limit(limit + 1);
   return { rows: rows.slice(0, limit), more: rows.length > limit };
 }
+
+/** Deletes every entry recorded before `before` (AUDIT_RETENTION_DAYS); answers how many went. */
+export async function pruneAudit(db: D1Database, before: number): Promise<number> {
+  const result = await database(db).delete(auditLog).where(lt(auditLog.createdAt, before)).run();
+  return result.meta.changes ?? 0;
+}

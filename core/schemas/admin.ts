@@ -26,3 +26,20 @@ export type BackupOut = v.InferOutput<typeof BackupOut>;
 
 export const BackupsOut = v.object({ backups: v.array(BackupOut) });
 export const BackupStarted = v.object({ id: v.string() });
+
+export const UserParams = v.strictObject({ id: Id });
+
+/** A user's storage, as the operator sees it (GET /v1/admin/users/{id}/storage). */
+export const UserStorageOut = v.object({
+  user_id: v.string(),
+  /** Events stored in the log, expired ones not yet purged included. */
+  events: v.number(),
+  /** What those events count against the quota. */
+  bytes: v.number(),
+  /** The highest seq compaction dropped (0: none). */
+  horizon: v.number(),
+  head: v.number(),
+  /** The actor's whole SQLite database (sessions, counters, log and indexes). */
+  database_bytes: v.number(),
+  quota: v.object({ max_events: v.number(), max_bytes: v.number() }),
+});

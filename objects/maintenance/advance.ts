@@ -6,6 +6,7 @@
  */
 import { MANIFEST_NAME, objectKey } from '../../core/backup/manifest';
 import { restoreOrder } from '../../core/backup/order';
+import { pruneAudit } from '../../core/db/audit';
 import { completeRun, failRun, insertRun, recordProgress } from '../../core/db/backups';
 import { appliedMigrations, discoverTables } from '../../core/db/table-discovery';
 import { describeError, log } from '../../core/log';
@@ -24,6 +25,8 @@ export interface RunContext {
   bucket: R2Bucket;
   /** How many complete runs to keep (BACKUP_RETENTION). */
   retention: number;
+  /** How many days of audit trail to keep (AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
 }
 
 export async function advanceRun(ctx: RunContext): Promise<void> {
@@ -98,5 +101,11 @@ async function finish(ctx: RunContext, state: RunState): Promise<void> {
   } catch (error) {
     // The run itself is complete; the next run's retention finishes the job.
     log('warn', 'backup retention failed', describeError(error));
+  }
+  try {
+    const pruned = await pruneAudit(ctx.db, state.finishedAt - ctx.auditRetentionDays * 86_400_000);
+    if (pruned) log('info', 'audit entries past their window deleted', { entries: pruned });
+  } catch (error) {
+    log('warn', 'audit pruning failed', describeError(error));
   }
 }
