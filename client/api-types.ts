@@ -138,7 +138,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One backup run: status, times and its tables
+         * One backup run: status, times, its tables, and the users and events it covers
          * @description Rate limit: the `admin` bucket, per client IP; only failed tokens count.
          */
         get: operations["getV1AdminBackupsId"];
@@ -1291,6 +1291,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         backups: {
+                            events: number | null;
                             finished_at: string | null;
                             id: string;
                             prefix: string;
@@ -1304,6 +1305,7 @@ export interface operations {
                                 rows: number;
                                 sha256: string;
                             }[];
+                            users: number | null;
                         }[];
                     };
                 };
@@ -1647,6 +1649,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        events: number | null;
                         finished_at: string | null;
                         id: string;
                         prefix: string;
@@ -1660,6 +1663,7 @@ export interface operations {
                             rows: number;
                             sha256: string;
                         }[];
+                        users: number | null;
                     };
                 };
             };

@@ -23,6 +23,7 @@ import {
   type ResyncRequired,
 } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
+import { deleteExports, EXPORT_DELAY_MS, type ExportContext, exportLog } from './user/log-export';
 import { type LogState, LogTotals } from './user/log-state';
 import { runUpkeep } from './user/log-upkeep';
 import { OAuthRefresher } from './user/oauth-refresh';
@@ -171,6 +172,7 @@ export class UserObject extends DurableObject<Env> {
   /** Forgets everything: every session, counter and cached copy (account deletion). */
   async erase(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
+    await deleteExports(this.env.BACKUPS, this.userId);
     await this.ctx.storage.deleteAll();
     this.open();
     // A sign-in that raced the deletion must not leave a working session behind.
@@ -263,7 +265,21 @@ export class UserObject extends DurableObject<Env> {
       key_usage: () => this.flushKeyUsage(),
       oauth_refresh: (now) => this.oauthRefresher.run(now),
       log_upkeep: async (now) => this.upkeep(now),
+      log_export: (now) => exportLog(this.exportContext(), now),
     });
+  }
+
+  private exportContext(): ExportContext {
+    return {
+      sql: this.ctx.storage.sql,
+      bucket: this.env.BACKUPS,
+      db: this.env.DB,
+      userId: this.userId,
+      profile: () => {
+        const profile = this.profile.get();
+        return profile ? { ...profile } : null;
+      },
+    };
   }
 
   private get logLimits() {
@@ -300,6 +316,7 @@ export class UserObject extends DurableObject<Env> {
     const superseding = event.version !== null && event.version > 1 && compactAfterMs !== null;
     const due = Math.min(input.expiresAt ?? Infinity, superseding ? now + compactAfterMs : Infinity);
     if (due !== Infinity) await this.scheduler.atLatest('log_upkeep', due);
+    await this.scheduler.atLatest('log_export', now + EXPORT_DELAY_MS);
     return ok(ack);
   }
 

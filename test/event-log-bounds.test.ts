@@ -96,6 +96,17 @@ describe('purging expired events', () => {
     expect(kept.horizon).toBe(0);
   });
 
+  it('never hands out the seq of a purged newest event again', async () => {
+    const user = await signup();
+    const soon = new Date(Date.now() - 60_000).toISOString();
+    await post(user, { id: 'first', stream: 's', payload: 1 });
+    await post(user, { id: 'newest', stream: 's', payload: 2, expires_at: soon });
+    await runDurableObjectAlarm(actor(user));
+    expect((await totals(user)).kept.events).toBe(1);
+    const next = await post(user, { id: 'after', stream: 's', payload: 3 });
+    expect(await next.json()).toMatchObject({ id: 'after', seq: 3 });
+  });
+
   it('keeps a purged key’s version, so versions never go back', async () => {
     const user = await signup();
     const soon = new Date(Date.now() - 60_000).toISOString();

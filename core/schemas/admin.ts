@@ -21,6 +21,10 @@ export const BackupOut = v.object({
   started_at: Timestamp,
   finished_at: v.nullable(Timestamp),
   tables: v.array(BackupTable),
+  /** User actors whose logs the run covers (their rows in its `user_exports`); null while running. */
+  users: v.nullable(v.number()),
+  /** Events of those logs, as exported by the users' actors up to the run's cut. */
+  events: v.nullable(v.number()),
 });
 export type BackupOut = v.InferOutput<typeof BackupOut>;
 

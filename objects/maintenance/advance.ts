@@ -4,7 +4,8 @@
  * saved after each table, a finished run leaves no state behind (a late duplicate alarm finds
  * nothing to do), and a failure retries with backoff before the run is marked failed.
  */
-import { MANIFEST_NAME, objectKey } from '../../core/backup/manifest';
+import { type ActorCoverage, MANIFEST_NAME, objectKey } from '../../core/backup/manifest';
+import type { Row } from '../../core/backup/ndjson';
 import { restoreOrder } from '../../core/backup/order';
 import { pruneAudit } from '../../core/db/audit';
 import { completeRun, failRun, insertRun, recordProgress } from '../../core/db/backups';
@@ -18,6 +19,8 @@ import { buildManifest, exportedInOrder, RUN_KEY, type RunState, summaries } fro
 const SLICE_MS = 2 * 60_000;
 export const MAX_ATTEMPTS = 5;
 const RETRY_BASE_MS = 30_000;
+/** The D1 table whose exported rows are the cut of the user actors' logs (objects/user/log-export.ts). */
+const USER_EXPORTS = 'user_exports';
 
 export interface RunContext {
   storage: DurableObjectStorage;
@@ -68,7 +71,13 @@ async function exportRemaining(ctx: RunContext, state: RunState): Promise<boolea
       await ctx.storage.setAlarm(Date.now());
       return false;
     }
-    const entry = await exportTable(ctx.db, ctx.bucket, table, objectKey(state.prefix, table.name));
+    const tally: ActorCoverage = { table: USER_EXPORTS, users: 0, events: 0 };
+    const count = (rows: Row[]) => {
+      tally.users += rows.length;
+      for (const row of rows) tally.events += typeof row.events === 'number' ? row.events : 0;
+    };
+    const entry = await exportTable(ctx.db, ctx.bucket, table, objectKey(state.prefix, table.name), undefined, count);
+    if (table.name === USER_EXPORTS) state.actors = tally;
     state.done.push(entry);
     state.attempts = 0;
     await ctx.storage.put(RUN_KEY, state);
@@ -86,7 +95,7 @@ async function finish(ctx: RunContext, state: RunState): Promise<void> {
   await ctx.bucket.put(`${state.prefix}${MANIFEST_NAME}`, JSON.stringify(manifest, null, 2), {
     httpMetadata: { contentType: 'application/json' },
   });
-  await completeRun(ctx.db, state.id, state.finishedAt, summaries(manifest.tables));
+  await completeRun(ctx.db, state.id, state.finishedAt, summaries(manifest.tables), state.actors ?? null);
   await ctx.storage.delete(RUN_KEY);
   log('info', 'backup complete', {
     backup_id: state.id,

@@ -97,9 +97,9 @@ export class EventLog {
     this.totals = new LogTotals(sql);
   }
 
-  /** The newest seq (0 for an empty log). */
+  /** The newest seq ever assigned (0 for an empty log), though a purge may have removed it. */
   head(): number {
-    return one<{ head: number }>(this.sql, 'SELECT COALESCE(MAX(seq), 0) AS head FROM events')!.head;
+    return this.totals.read().head;
   }
 
   private byId(id: string): EventRow | undefined {
@@ -159,6 +159,7 @@ export class EventLog {
         input.expiresAt,
       );
       this.totals.add(1, bytes);
+      this.totals.advance(seq);
       if (input.key !== null) {
         this.sql.exec(
           'INSERT INTO event_keys (stream, key, version, seq) VALUES (?, ?, ?, ?) ON CONFLICT (stream, key) DO UPDATE SET version = excluded.version, seq = excluded.seq',

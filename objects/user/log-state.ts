@@ -23,17 +23,24 @@ export interface LogState {
   bytes: number;
   /** The highest seq compaction dropped: a replay after less than this needs a resync. */
   horizon: number;
+  /** The highest seq ever assigned, stored or not. */
+  head: number;
 }
 
 export class LogTotals {
   constructor(private readonly sql: SqlStorage) {}
 
   read(): LogState {
-    return one<LogState & Record<string, number>>(this.sql, 'SELECT events, bytes, horizon FROM log_state')!;
+    return one<LogState & Record<string, number>>(this.sql, 'SELECT events, bytes, horizon, head FROM log_state')!;
   }
 
   add(events: number, bytes: number): void {
     this.sql.exec('UPDATE log_state SET events = events + ?, bytes = bytes + ?', events, bytes);
+  }
+
+  /** Records a newly assigned seq. */
+  advance(seq: number): void {
+    this.sql.exec('UPDATE log_state SET head = MAX(head, ?)', seq);
   }
 
   /**
@@ -57,10 +64,11 @@ export class LogTotals {
   }
 
   /** Sets the totals from the rows themselves (after a bulk load). */
-  recount(horizon: number): void {
+  recount(horizon: number, head: number): void {
     this.sql.exec(
-      `UPDATE log_state SET events = (SELECT COUNT(*) FROM events), bytes = (SELECT COALESCE(SUM(${ROW_BYTES_SQL}), 0) FROM events), horizon = ?`,
+      `UPDATE log_state SET events = (SELECT COUNT(*) FROM events), bytes = (SELECT COALESCE(SUM(${ROW_BYTES_SQL}), 0) FROM events), horizon = ?, head = MAX(?, (SELECT COALESCE(MAX(seq), 0) FROM events))`,
       horizon,
+      head,
     );
   }
 }

@@ -122,7 +122,8 @@ const V3: MigrationStep = [
 ];
 
 /**
- * Bounded growth and backups of the event log: running totals and the compaction horizon,
+ * Bounded growth and backups of the event log: running totals, the head (purging the newest
+ * events must not hand their seqs out again) and the compaction horizon,
  * indexes for purging and compaction, and the segments exported to R2 (user/log-export.ts).
  * A row's bytes are counted as in user/log-state.ts (ROW_BYTES_SQL).
  */
@@ -131,11 +132,12 @@ const V4: MigrationStep = [
      singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
      events INTEGER NOT NULL,
      bytes INTEGER NOT NULL,
-     horizon INTEGER NOT NULL DEFAULT 0
+     horizon INTEGER NOT NULL DEFAULT 0,
+     head INTEGER NOT NULL DEFAULT 0
    )`,
-  `INSERT INTO log_state (singleton, events, bytes, horizon)
+  `INSERT INTO log_state (singleton, events, bytes, horizon, head)
      SELECT 1, COUNT(*), COALESCE(SUM(LENGTH(CAST(payload AS BLOB)) + LENGTH(CAST(id AS BLOB))
-       + LENGTH(CAST(stream AS BLOB)) + COALESCE(LENGTH(CAST(key AS BLOB)), 0) + 48), 0), 0 FROM events`,
+       + LENGTH(CAST(stream AS BLOB)) + COALESCE(LENGTH(CAST(key AS BLOB)), 0) + 48), 0), 0, COALESCE(MAX(seq), 0) FROM events`,
   'CREATE INDEX events_keyed ON events (stream, key, seq) WHERE key IS NOT NULL',
   'CREATE INDEX events_expiry ON events (expires_at) WHERE expires_at IS NOT NULL',
   `CREATE TABLE log_segments (
@@ -150,6 +152,7 @@ const V4: MigrationStep = [
      state_key TEXT NOT NULL,
      state_sha256 TEXT NOT NULL,
      written_at INTEGER NOT NULL,
+     reported INTEGER NOT NULL DEFAULT 0,
      superseded_at INTEGER
    )`,
 ];
