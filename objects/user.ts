@@ -24,6 +24,7 @@ import {
 } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
 import { deleteExports, EXPORT_DELAY_MS, type ExportContext, exportLog } from './user/log-export';
+import { completeLoad, type LoadFailure, type LoadPart, loadEvents } from './user/log-load';
 import { type LogState, LogTotals } from './user/log-state';
 import { runUpkeep } from './user/log-upkeep';
 import { OAuthRefresher } from './user/oauth-refresh';
@@ -333,6 +334,19 @@ export class UserObject extends DurableObject<Env> {
   /** A page of the current value of every live keyed event (user/snapshot.ts). */
   snapshotEvents(after: SnapshotCursor | null, limit: number): SnapshotPage {
     return snapshotPage(this.ctx.storage.sql, this.eventLog.head(), after, limit);
+  }
+
+  /** The operator's restore: a batch of a backup's events (user/log-load.ts). */
+  loadLog(part: LoadPart): Result<{ events: number }, LoadFailure> {
+    return loadEvents(this.ctx.storage.sql, this.ctx.storage, part);
+  }
+
+  /** The operator's restore, after the last batch; the log is exported again from this environment. */
+  async completeLog(state: Parameters<typeof completeLoad>[2]): Promise<{ events: number; head: number }> {
+    const done = completeLoad(this.ctx.storage.sql, this.ctx.storage, state);
+    await this.scheduler.atLatest('log_upkeep', Date.now());
+    await this.scheduler.atLatest('log_export', Date.now() + EXPORT_DELAY_MS);
+    return done;
   }
 
   /** Sizes and counts of this user's storage, for the operator. */

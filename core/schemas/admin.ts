@@ -1,5 +1,6 @@
 /** Request and response shapes of the operator endpoints (DESIGN.md §7). */
 import * as v from 'valibot';
+import { ActorState, EventLine } from '../backup/actor-format';
 import { Id, queryInt, Timestamp } from './common';
 
 export const BackupParams = v.strictObject({ id: Id });
@@ -47,3 +48,23 @@ export const UserStorageOut = v.object({
   database_bytes: v.number(),
   quota: v.object({ max_events: v.number(), max_bytes: v.number() }),
 });
+
+/** Events a restore loads in one request (POST /v1/admin/users/{id}/log). */
+export const LOAD_BATCH_MAX = 5_000;
+export const LOAD_BODY_BYTES = 8 * 1024 * 1024;
+
+export const LogLoad = v.strictObject({
+  events: v.pipe(v.array(EventLine), v.maxLength(LOAD_BATCH_MAX, `must hold at most ${LOAD_BATCH_MAX} events`)),
+  /** The first batch of a user's restore: refused when the log holds events, unless `replace`. */
+  first: v.boolean(),
+  replace: v.optional(v.boolean(), false),
+});
+
+export const LogComplete = v.strictObject({
+  horizon: ActorState.entries.horizon,
+  last_seq: ActorState.entries.last_seq,
+  key_versions: ActorState.entries.key_versions,
+});
+
+export const LogLoaded = v.object({ events: v.number() });
+export const LogCompleted = v.object({ events: v.number(), head: v.number() });

@@ -73,10 +73,11 @@ const toSegment = (row: SegmentRow): Segment => ({
   written_at: row.written_at,
 });
 
+/** The newest chain, unless a restore replaced the log since (then the next export starts a base). */
 const currentChain = (sql: SqlStorage): SegmentRow[] =>
   all<SegmentRow>(
     sql,
-    'SELECT * FROM log_segments WHERE chain = (SELECT MAX(chain) FROM log_segments) ORDER BY last_seq',
+    'SELECT * FROM log_segments WHERE chain = (SELECT MAX(chain) FROM log_segments) AND superseded_at IS NULL ORDER BY last_seq',
   );
 
 /** Runs one export; answers when the next run is due (a superseded chain still waits for deletion), or null. */

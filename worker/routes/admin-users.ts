@@ -1,9 +1,25 @@
 /** Operator view of one user's actor storage (DESIGN.md §7). ADMIN_TOKEN only. */
 import { userExists } from '../../core/db/users';
-import { UserParams, UserStorageOut } from '../../core/schemas/admin';
-import { ApiError } from '../errors';
+import {
+  LOAD_BODY_BYTES,
+  LogComplete,
+  LogCompleted,
+  LogLoad,
+  LogLoaded,
+  UserParams,
+  UserStorageOut,
+} from '../../core/schemas/admin';
+import type { RequestContext } from '../context';
+import { ApiError, invalidField } from '../errors';
 import { validate } from '../http/body';
 import { route } from '../route';
+
+/** The actor of an existing user: one D1 read first, so a made-up id never brings an actor into existence. */
+async function existingUser(rc: RequestContext, params: Record<string, string>) {
+  const { id } = validate(UserParams, params);
+  if (!(await userExists(rc.env.DB, id))) throw new ApiError('not_found', 'No such user.');
+  return { id, actor: rc.env.USER.getByName(id) };
+}
 
 export const adminUserRoutes = [
   route({
@@ -18,10 +34,8 @@ export const adminUserRoutes = [
       404: { description: 'No user has this id.' },
     },
     async handle({ rc, params, reply }) {
-      const { id } = validate(UserParams, params);
-      // One D1 read first: a made-up id must not bring an actor into existence.
-      if (!(await userExists(rc.env.DB, id))) throw new ApiError('not_found', 'No such user.');
-      const stats = await rc.env.USER.getByName(id).storageStats();
+      const { id, actor } = await existingUser(rc, params);
+      const stats = await actor.storageStats();
       return reply(200, {
         user_id: id,
         events: stats.events,
@@ -31,6 +45,50 @@ export const adminUserRoutes = [
         database_bytes: stats.databaseBytes,
         quota: { max_events: stats.quota.maxEvents, max_bytes: stats.quota.maxBytes },
       });
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/admin/users/:id/log',
+    summary: 'Restore: load a batch of a backup’s events into a user’s log',
+    tag: 'Operations',
+    access: 'admin',
+    body: LogLoad,
+    maxBodyBytes: LOAD_BODY_BYTES,
+    responses: {
+      200: { description: 'Stored; `events` is how many the log now holds.', schema: LogLoaded },
+      400: { description: 'Malformed events, or seqs not after those already loaded (`invalid_request`).' },
+      404: { description: 'No user has this id.' },
+      409: { description: '`first` on a log that holds events, without `replace` (`conflict`); nothing changed.' },
+      413: { description: 'A body over 8 MiB.' },
+    },
+    async handle({ rc, params, body, reply }) {
+      const { actor } = await existingUser(rc, params);
+      const result = await actor.loadLog(body);
+      if (result.ok) return reply(200, result.value);
+      if (result.error.type === 'not_empty') {
+        throw new ApiError(
+          'conflict',
+          `The user’s log holds ${result.error.events} events; pass replace to overwrite it.`,
+        );
+      }
+      throw invalidField('events', `must have seqs in increasing order, after ${result.error.after}`);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/admin/users/:id/log/complete',
+    summary: 'Restore: finish a user’s log after its last batch (key versions, horizon, head)',
+    tag: 'Operations',
+    access: 'admin',
+    body: LogComplete,
+    responses: {
+      200: { description: 'The restored log’s event count and head.', schema: LogCompleted },
+      404: { description: 'No user has this id.' },
+    },
+    async handle({ rc, params, body, reply }) {
+      const { actor } = await existingUser(rc, params);
+      return reply(200, await actor.completeLog(body));
     },
   }),
 ];
