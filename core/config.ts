@@ -206,6 +206,7 @@ const EnvSchema = v.pipe(
     BACKUP_RETENTION: int(1, 1000, 7),
     EVENT_LOG_LIMITS: v.optional(jsonObject(EventLogLimits), '{}'),
     AUDIT_RETENTION_DAYS: int(1, 3650, 400),
+    ACTOR_EXPORT_DELAY_S: int(1, 86_400, 60),
     APP_NAME: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64)), 'durable-backend'),
     APP_VERSION: v.optional(v.string(), '0.0.0'),
     BUILD_ID: v.optional(v.string(), 'unknown'),
@@ -241,6 +242,8 @@ export interface Config {
   eventLogLimits: EventLogLimits;
   /** Audit entries older than this many days are deleted by the nightly maintenance run. */
   auditRetentionDays: number;
+  /** A user actor exports its log to R2 this long after an append (the recovery point of actor state). */
+  actorExportDelayMs: number;
   /** Shown to users, such as the issuer in authenticator apps. */
   appName: string;
   version: string;
@@ -277,6 +280,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     backupRetention: e.BACKUP_RETENTION,
     eventLogLimits: e.EVENT_LOG_LIMITS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    actorExportDelayMs: e.ACTOR_EXPORT_DELAY_S * 1000,
     appName: e.APP_NAME,
     version: e.APP_VERSION,
     build: e.BUILD_ID,

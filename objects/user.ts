@@ -23,7 +23,7 @@ import {
   type ResyncRequired,
 } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
-import { deleteExports, EXPORT_DELAY_MS, type ExportContext, exportLog } from './user/log-export';
+import { deleteExports, type ExportContext, exportLog } from './user/log-export';
 import { completeLoad, type LoadFailure, type LoadPart, loadEvents } from './user/log-load';
 import { type LogState, LogTotals } from './user/log-state';
 import { runUpkeep } from './user/log-upkeep';
@@ -317,7 +317,7 @@ export class UserObject extends DurableObject<Env> {
     const superseding = event.version !== null && event.version > 1 && compactAfterMs !== null;
     const due = Math.min(input.expiresAt ?? Infinity, superseding ? now + compactAfterMs : Infinity);
     if (due !== Infinity) await this.scheduler.atLatest('log_upkeep', due);
-    await this.scheduler.atLatest('log_export', now + EXPORT_DELAY_MS);
+    await this.scheduler.atLatest('log_export', now + configFrom(this.env).actorExportDelayMs);
     return ok(ack);
   }
 
@@ -345,8 +345,36 @@ export class UserObject extends DurableObject<Env> {
   async completeLog(state: Parameters<typeof completeLoad>[2]): Promise<{ events: number; head: number }> {
     const done = completeLoad(this.ctx.storage.sql, this.ctx.storage, state);
     await this.scheduler.atLatest('log_upkeep', Date.now());
-    await this.scheduler.atLatest('log_export', Date.now() + EXPORT_DELAY_MS);
+    await this.scheduler.atLatest('log_export', Date.now() + configFrom(this.env).actorExportDelayMs);
     return done;
+  }
+
+  /**
+   * Point-in-time recovery, step one: arranges for the actor's storage to come back as it was
+   * at `at` (or at a bookmark) when it next starts; answers that bookmark and the current one,
+   * which undoes it. Step two is `restart`.
+   */
+  async prepareRestore(
+    target: { at: number } | { bookmark: string },
+  ): Promise<Result<{ bookmark: string; undo: string }, { type: 'unsupported' }>> {
+    const storage = this.ctx.storage;
+    try {
+      const undo = await storage.getCurrentBookmark();
+      const bookmark = 'at' in target ? await storage.getBookmarkForTime(target.at) : target.bookmark;
+      await storage.onNextSessionRestoreBookmark(bookmark);
+      return ok({ bookmark, undo });
+    } catch (error) {
+      // Local workerd's storage has no point-in-time recovery: it says so in this message.
+      if (error instanceof Error && /does not implement point-in-time recovery/.test(error.message)) {
+        return err({ type: 'unsupported' });
+      }
+      throw error;
+    }
+  }
+
+  /** Point-in-time recovery, step two: ends this instance, so the next call finds the restored storage. */
+  restart(): void {
+    this.ctx.abort('restoring a point in time');
   }
 
   /** Sizes and counts of this user's storage, for the operator. */

@@ -68,3 +68,24 @@ export const LogComplete = v.strictObject({
 
 export const LogLoaded = v.object({ events: v.number() });
 export const LogCompleted = v.object({ events: v.number(), head: v.number() });
+
+/** How far back a user's actor can be restored (Durable Objects keep 30 days). */
+export const PITR_WINDOW_MS = 30 * 86_400_000;
+
+export const RestorePoint = v.pipe(
+  v.strictObject({
+    /** A time in the last 30 days. */
+    at: v.optional(Timestamp),
+    /** A bookmark an earlier restore answered (`undo_bookmark`), to undo it. */
+    bookmark: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f-]{1,128}$/, 'is not a bookmark'))),
+  }),
+  v.check((input) => (input.at === undefined) !== (input.bookmark === undefined), 'needs either at or bookmark'),
+);
+
+export const RestorePointOut = v.object({
+  user_id: v.string(),
+  bookmark: v.string(),
+  /** Restores the state from just before this restore. */
+  undo_bookmark: v.string(),
+  sessions_revoked: v.number(),
+});

@@ -27,8 +27,6 @@ import { all, one } from '../shared/query';
 import type { EventRow } from './events';
 import { LogTotals } from './log-state';
 
-/** After an append, the export runs within this delay (the recovery point of actor state). */
-export const EXPORT_DELAY_MS = 60_000;
 /** A new base once a chain has this many deltas, or holds twice the live events (and 1,000) more. */
 const MAX_DELTAS = 32;
 const PAGE = 1_000;

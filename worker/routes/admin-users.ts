@@ -6,6 +6,9 @@ import {
   LogCompleted,
   LogLoad,
   LogLoaded,
+  PITR_WINDOW_MS,
+  RestorePoint,
+  RestorePointOut,
   UserParams,
   UserStorageOut,
 } from '../../core/schemas/admin';
@@ -89,6 +92,54 @@ export const adminUserRoutes = [
     async handle({ rc, params, body, reply }) {
       const { actor } = await existingUser(rc, params);
       return reply(200, await actor.completeLog(body));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/admin/users/:id/restore',
+    summary: 'Point in time: bring a user’s actor back to a time in the last 30 days (or to a bookmark)',
+    tag: 'Operations',
+    access: 'admin',
+    body: RestorePoint,
+    responses: {
+      202: {
+        description:
+          'The actor restarts on its storage as it was then; every session is revoked. `undo_bookmark` undoes it.',
+        schema: RestorePointOut,
+      },
+      400: { description: 'Neither or both of `at` and `bookmark`, or `at` outside the last 30 days.' },
+      404: { description: 'No user has this id.' },
+      503: { description: 'This environment has no point-in-time recovery (local workerd).' },
+    },
+    async handle({ rc, params, body, reply }) {
+      const { id, actor } = await existingUser(rc, params);
+      let target: { at: number } | { bookmark: string };
+      if (body.at !== undefined) {
+        const at = Date.parse(body.at);
+        if (at > Date.now() || at < Date.now() - PITR_WINDOW_MS)
+          throw invalidField('at', 'must be in the last 30 days');
+        target = { at };
+      } else target = { bookmark: body.bookmark! };
+      const prepared = await actor.prepareRestore(target);
+      if (!prepared.ok) {
+        throw new ApiError(
+          'upstream_unavailable',
+          'This environment’s Durable Object storage has no point-in-time recovery.',
+        );
+      }
+      try {
+        await actor.restart();
+      } catch {
+        // The restart ends the actor's instance, and with it this call: expected.
+      }
+      // Sessions revoked since that time would be live again: every one is revoked now.
+      const revoked = await rc.env.USER.getByName(id).revokeOtherSessions(null);
+      return reply(202, {
+        user_id: id,
+        bookmark: prepared.value.bookmark,
+        undo_bookmark: prepared.value.undo,
+        sessions_revoked: revoked,
+      });
     },
   }),
 ];
