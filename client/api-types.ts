@@ -2588,6 +2588,11 @@ export interface operations {
                         bytes: number;
                         database_bytes: number;
                         events: number;
+                        exported: {
+                            bytes: number;
+                            events: number;
+                            seq: number;
+                        };
                         head: number;
                         horizon: number;
                         quota: {

@@ -23,7 +23,7 @@ import {
   type ResyncRequired,
 } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
-import { deleteExports, type ExportContext, exportLog } from './user/log-export';
+import { deleteExports, type ExportContext, exportedSoFar, exportLog } from './user/log-export';
 import { completeLoad, type LoadFailure, type LoadPart, loadEvents } from './user/log-load';
 import { type LogState, LogTotals } from './user/log-state';
 import { runUpkeep } from './user/log-upkeep';
@@ -49,6 +49,8 @@ export interface StorageStats extends LogState {
   /** The actor's whole SQLite database, as the runtime reports it. */
   databaseBytes: number;
   quota: LogQuota;
+  /** The log as exported to R2 by this actor (user/log-export.ts). */
+  exported: { seq: number; events: number; bytes: number };
 }
 
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
@@ -384,6 +386,7 @@ export class UserObject extends DurableObject<Env> {
       head: this.eventLog.head(),
       databaseBytes: this.ctx.storage.sql.databaseSize,
       quota: this.logLimits.quota,
+      exported: exportedSoFar(this.ctx.storage.sql),
     };
   }
 

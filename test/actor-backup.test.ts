@@ -84,6 +84,9 @@ describe('each user actor exports its own log', () => {
     ]);
     expect((await readRows(manifest.segments[1]!.key)).map((row) => row.seq)).toEqual([4, 5]);
     expect(await exportRow(user)).toEqual({ chain: 1, last_seq: 5, events: 5, segments: 2 });
+    const stats = await call(`/v1/admin/users/${user.user.id}/storage`, { token: env.ADMIN_TOKEN });
+    const bytes = manifest.segments.reduce((sum, s) => sum + s.bytes, 0);
+    expect(await stats.json()).toMatchObject({ head: 5, exported: { seq: 5, events: 5, bytes } });
   });
 
   it('writes session metadata and the profile beside the log, never a refresh key or token', async () => {

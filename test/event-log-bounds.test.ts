@@ -269,6 +269,7 @@ describe('the operator’s view of a user’s storage', () => {
       head: 1,
       database_bytes: expect.any(Number),
       quota: { max_events: 1_000_000, max_bytes: 1024 * 1024 * 1024 },
+      exported: { seq: 0, events: 0, bytes: 0 },
     });
   });
 

@@ -47,6 +47,8 @@ export const UserStorageOut = v.object({
   /** The actor's whole SQLite database (sessions, counters, log and indexes). */
   database_bytes: v.number(),
   quota: v.object({ max_events: v.number(), max_bytes: v.number() }),
+  /** The actor's own backup in R2: how far its current chain reaches, its events and gzipped bytes. */
+  exported: v.object({ seq: v.number(), events: v.number(), bytes: v.number() }),
 });
 
 /** Events a restore loads in one request (POST /v1/admin/users/{id}/log). */

@@ -233,6 +233,16 @@ async function collect(ctx: ExportContext, now: number): Promise<number | null> 
   return doomed.length === superseded.length ? null : now + DAY;
 }
 
+/** How far the current chain reaches in R2: its last seq, events and gzipped bytes (zeros before any export). */
+export function exportedSoFar(sql: SqlStorage): { seq: number; events: number; bytes: number } {
+  const chain = currentChain(sql);
+  return {
+    seq: chain.at(-1)?.last_seq ?? 0,
+    events: chain.reduce((sum, s) => sum + s.events, 0),
+    bytes: chain.reduce((sum, s) => sum + s.bytes, 0),
+  };
+}
+
 /** Deletes everything this user exported (account erasure). */
 export async function deleteExports(bucket: R2Bucket, userId: string): Promise<void> {
   const prefix = userRoot(userId);

@@ -47,6 +47,7 @@ export const adminUserRoutes = [
         head: stats.head,
         database_bytes: stats.databaseBytes,
         quota: { max_events: stats.quota.maxEvents, max_bytes: stats.quota.maxBytes },
+        exported: stats.exported,
       });
     },
   }),
