@@ -134,11 +134,16 @@ try {
   if (cuts.length === 0) report('  (this run covers no user actors: it predates their backups, or had none)');
   const actors = await verifyActors(read, cuts, report);
   if (!actors.ok) refuse(`refusing to restore: ${actors.message}`);
-  const events = cuts.reduce((n, c) => n + c.events, 0);
+  const events = actors.users.reduce((n, u) => n + u.cut.events, 0);
   const statements = restoreStatements(loaded.value, KEEP_TARGET_TABLES);
   if (!statements.ok)
     refuse(`refusing to restore: a row of ${statements.error.table} is too large for one SQL statement`);
-  report(`Verified: ${loaded.value.tables.length} tables (${rows} rows), ${cuts.length} users (${events} events).`);
+  const skipped = actors.skipped.length
+    ? `; ${actors.skipped.length} skipped, without exports: ${actors.skipped.join(', ')}`
+    : '';
+  report(
+    `Verified: ${loaded.value.tables.length} tables (${rows} rows), ${actors.users.length} users (${events} events)${skipped}.`,
+  );
   if (options['dry-run']) {
     report('Dry run: the backup is intact; nothing was loaded.');
   } else {
@@ -169,7 +174,7 @@ try {
       );
     }
 
-    report(`Loading ${cuts.length} users’ logs (${events} events) …`);
+    report(`Loading ${actors.users.length} users’ logs (${events} events) …`);
     let loadedActors: Awaited<ReturnType<typeof loadActors>>;
     if (options.remote) {
       loadedActors = await loadActors(

@@ -181,6 +181,12 @@ describe('the restore drill: back up, wipe, restore into a fresh environment, co
       error: { type: 'incomplete_chain' },
     });
   });
+
+  it('tells a user whose folder is gone (erased since the run) apart from a damaged one', async () => {
+    const cut = cutsOf(loaded)[0]!;
+    const erased: ObjectReader = async (key) => (key.startsWith(`actors/users/${cut.userId}/`) ? null : readBytes(key));
+    expect(await verifyUser(erased, cut)).toEqual({ ok: false, error: { type: 'no_exports', userId: cut.userId } });
+  });
 });
 
 describe('the operator’s log load endpoints', () => {

@@ -34,6 +34,8 @@ export interface VerifiedUser {
 }
 
 export type ActorFailure =
+  /** The user's folder has no manifest: erased since the run (erasure deletes it), or lost. */
+  | { type: 'no_exports'; userId: string }
   | { type: 'missing_object'; key: string }
   | { type: 'bad_object'; key: string; reason: string }
   | { type: 'hash_mismatch'; key: string; expected: string; actual: string }
@@ -128,6 +130,7 @@ export async function readSegment(read: ObjectReader, segment: Segment): Promise
 export async function verifyUser(read: ObjectReader, cut: UserCut): Promise<Result<VerifiedUser, ActorFailure>> {
   const manifestKey = userManifestKey(cut.userId);
   const manifest = await readJson(read, manifestKey, UserManifest, false);
+  if (!manifest.ok && manifest.error.type === 'missing_object') return err({ type: 'no_exports', userId: cut.userId });
   if (!manifest.ok) return manifest;
   if (manifest.value.user_id !== cut.userId)
     return err({ type: 'bad_object', key: manifestKey, reason: 'names another user' });
@@ -193,6 +196,8 @@ export function describeActorFailure(
   failure: ActorFailure | { type: 'refused'; userId: string; message: string },
 ): string {
   switch (failure.type) {
+    case 'no_exports':
+      return `user ${failure.userId} has no exports in R2 (erased since the run, or lost)`;
     case 'missing_object':
       return `${failure.key} does not exist`;
     case 'bad_object':

@@ -22,18 +22,27 @@ export async function verifyActors(
   read: ObjectReader,
   cuts: UserCut[],
   report: Report,
-): Promise<{ ok: true; users: VerifiedUser[] } | { ok: false; message: string }> {
+): Promise<{ ok: true; users: VerifiedUser[]; skipped: string[] } | { ok: false; message: string }> {
   const users: VerifiedUser[] = [];
+  const skipped: string[] = [];
   const tick = ticker(cuts.length);
   let events = 0;
   for (const cut of cuts) {
     const verified = await verifyUser(read, cut);
+    if (!verified.ok && verified.error.type === 'no_exports') {
+      // Erasure deletes a user's folder: their log is not restored, and neither should their rows be.
+      report(`  SKIPPED: ${describeActorFailure(verified.error)}; delete the account again after the restore`);
+      skipped.push(cut.userId);
+      continue;
+    }
     if (!verified.ok) return { ok: false, message: describeActorFailure(verified.error) };
     users.push(verified.value);
     events += cut.events;
-    if (tick(users.length)) report(`  users verified: ${users.length}/${cuts.length}, ${events} events`);
+    if (tick(users.length + skipped.length)) {
+      report(`  users verified: ${users.length + skipped.length}/${cuts.length}, ${events} events`);
+    }
   }
-  return { ok: true, users };
+  return { ok: true, users, skipped };
 }
 
 /** Loads each verified user's log; answers totals, or the first refusal. */
