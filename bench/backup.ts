@@ -65,7 +65,12 @@ async function fill(server: DevServer, userId: string): Promise<number> {
   }));
   await api(server, `/v1/admin/users/${userId}/log`, { events, first: true });
   const started = Date.now();
-  await api(server, `/v1/admin/users/${userId}/log/complete`, { horizon: 0, last_seq: EVENTS, key_versions: [] });
+  await api(server, `/v1/admin/users/${userId}/log/complete`, {
+    chain: 0,
+    horizon: 0,
+    last_seq: EVENTS,
+    key_versions: [],
+  });
   return started;
 }
 

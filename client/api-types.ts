@@ -2130,6 +2130,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    chain: number;
                     horizon: number;
                     key_versions: {
                         key: string;

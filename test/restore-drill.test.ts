@@ -215,7 +215,7 @@ describe('the operator’s log load endpoints', () => {
     const completed = await call(`/v1/admin/users/${user.user.id}/log/complete`, {
       method: 'POST',
       token: env.ADMIN_TOKEN,
-      body: { horizon: 2, last_seq: 6, key_versions: [] },
+      body: { chain: 3, horizon: 2, last_seq: 6, key_versions: [] },
     });
     expect(await completed.json()).toEqual({ events: 3, head: 6 });
     const page = await call('/v1/events?after=2', { token: user.access_token });
@@ -227,6 +227,13 @@ describe('the operator’s log load endpoints', () => {
       body: { id: 'n', stream: 's', key: 'k', payload: 1 },
     });
     expect(await next.json()).toMatchObject({ seq: 7, version: 6 });
+    // The restored actor exports anew, in a chain above the backup's (3): its upkeep runs first, then the export.
+    await runDurableObjectAlarm(actor(user.user.id));
+    await runDurableObjectAlarm(actor(user.user.id));
+    const manifest = JSON.parse(
+      new TextDecoder().decode((await readBytes(userManifestKey(user.user.id)))!),
+    ) as UserManifest;
+    expect(manifest.segments.map((s) => [s.chain, s.kind, s.last_seq, s.events])).toEqual([[4, 'base', 7, 4]]);
   });
 
   it('refuses seqs that do not come after those loaded, and a first batch over a non-empty log (nothing changes)', async () => {
@@ -260,7 +267,7 @@ describe('the operator’s log load endpoints', () => {
     await expectError(await load({ events: [], first: false }, user.user.id, user.access_token), 401, 'unauthorized');
     const complete = (body: unknown) =>
       call(`/v1/admin/users/${user.user.id}/log/complete`, { method: 'POST', token: env.ADMIN_TOKEN, body });
-    await expectError(await complete({ horizon: -1, last_seq: 1, key_versions: [] }), 400, 'invalid_request');
+    await expectError(await complete({ chain: 1, horizon: -1, last_seq: 1, key_versions: [] }), 400, 'invalid_request');
     await expectError(await complete({ last_seq: 1 }), 400, 'invalid_request');
   });
 });

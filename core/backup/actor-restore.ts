@@ -50,7 +50,7 @@ export interface ActorSink {
   ): Promise<Result<{ events: number }, { type: 'refused'; status: number; message: string }>>;
   complete(
     userId: string,
-    state: Pick<ActorState, 'horizon' | 'last_seq' | 'key_versions'>,
+    state: Pick<ActorState, 'horizon' | 'last_seq' | 'key_versions'> & { chain: number },
   ): Promise<{ events: number; head: number }>;
 }
 
@@ -188,7 +188,7 @@ export async function loadUser(
     if (!sent.ok) return err({ type: 'refused', userId: user.cut.userId, message: sent.error.message });
   }
   const { horizon, last_seq, key_versions } = user.state;
-  return ok(await sink.complete(user.cut.userId, { horizon, last_seq, key_versions }));
+  return ok(await sink.complete(user.cut.userId, { chain: user.cut.chain, horizon, last_seq, key_versions }));
 }
 
 /** A failure as one line for the operator. */

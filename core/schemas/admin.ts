@@ -63,6 +63,8 @@ export const LogLoad = v.strictObject({
 });
 
 export const LogComplete = v.strictObject({
+  /** The backup's chain of this log: the actor's next export starts above it. */
+  chain: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
   horizon: ActorState.entries.horizon,
   last_seq: ActorState.entries.last_seq,
   key_versions: ActorState.entries.key_versions,

@@ -107,6 +107,8 @@ export const SnapshotItem = v.object({
   at: Timestamp,
 });
 
+export type SnapshotItem = v.InferOutput<typeof SnapshotItem>;
+
 export const SnapshotOut = v.object({
   items: v.array(SnapshotItem),
   next_cursor: v.nullable(v.string()),

@@ -1,6 +1,7 @@
 /**
- * The user's ordered event log. `seq` is assigned as MAX(seq) + 1 inside the transaction that
- * stores the event, so it is strictly increasing without gaps; the client's event id makes an
+ * The user's ordered event log. `seq` is assigned as the log's head + 1 inside the transaction
+ * that stores the event (the head is kept in log_state, so a purge never hands a seq out
+ * again), so it is strictly increasing without gaps; the client's event id makes an
  * append idempotent; keyed events carry a version for optimistic concurrency.
  */
 import { err, ok, type Result } from '../../core/result';

@@ -94,7 +94,11 @@ async function writeSegment(ctx: ExportContext, chain: SegmentRow[], head: numbe
   const inChain = chain.reduce((sum, s) => sum + s.events, 0);
   const base = chain.length === 0 || chain.length > MAX_DELTAS || inChain > 2 * totals.events + 1000;
   const number = base
-    ? one<{ n: number }>(ctx.sql, 'SELECT COALESCE(MAX(chain), 0) AS n FROM log_segments')!.n + 1
+    ? // Above the chains of a restored log too: a restore into the same bucket must not overwrite them.
+      one<{ n: number }>(
+        ctx.sql,
+        'SELECT MAX(COALESCE((SELECT MAX(chain) FROM log_segments), 0), (SELECT chain_floor FROM log_state)) AS n',
+      )!.n + 1
     : chain[0]!.chain;
   const after = base ? 0 : chain.at(-1)!.last_seq;
   const key = segmentKey(ctx.userId, number, after, head);

@@ -56,11 +56,14 @@ export function loadEvents(
   });
 }
 
-/** After the last batch: key versions from the events and the state, the horizon and the head. */
+/**
+ * After the last batch: key versions from the events and the state, the horizon and the head,
+ * and the backup's chain, above which this actor's next export numbers its own.
+ */
 export function completeLoad(
   sql: SqlStorage,
   storage: DurableObjectStorage,
-  state: Pick<ActorState, 'horizon' | 'last_seq' | 'key_versions'>,
+  state: Pick<ActorState, 'horizon' | 'last_seq' | 'key_versions'> & { chain: number },
 ): { events: number; head: number } {
   return storage.transactionSync(() => {
     sql.exec(
@@ -80,6 +83,7 @@ export function completeLoad(
         seq,
       );
     }
+    sql.exec('UPDATE log_state SET chain_floor = MAX(chain_floor, ?)', state.chain);
     const totals = new LogTotals(sql);
     totals.recount(state.horizon, state.last_seq);
     const { events, head } = totals.read();

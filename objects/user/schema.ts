@@ -133,7 +133,8 @@ const V4: MigrationStep = [
      events INTEGER NOT NULL,
      bytes INTEGER NOT NULL,
      horizon INTEGER NOT NULL DEFAULT 0,
-     head INTEGER NOT NULL DEFAULT 0
+     head INTEGER NOT NULL DEFAULT 0,
+     chain_floor INTEGER NOT NULL DEFAULT 0
    )`,
   `INSERT INTO log_state (singleton, events, bytes, horizon, head)
      SELECT 1, COUNT(*), COALESCE(SUM(LENGTH(CAST(payload AS BLOB)) + LENGTH(CAST(id AS BLOB))

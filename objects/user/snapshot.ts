@@ -3,21 +3,10 @@
  * order, a page at a time. A client whose replay point is before the compaction horizon reads
  * every page, then replays after `head`, the log's head when the first page was read.
  */
-import type { JsonValue, SnapshotCursor } from '../../core/schemas/events';
+import type { JsonValue, SnapshotCursor, SnapshotItem } from '../../core/schemas/events';
 import { all } from '../shared/query';
 
 export type { SnapshotCursor };
-
-export interface SnapshotItem {
-  stream: string;
-  key: string;
-  version: number;
-  seq: number;
-  id: string;
-  device_id: string | null;
-  payload: JsonValue;
-  at: string;
-}
 
 export interface SnapshotPage {
   items: SnapshotItem[];
@@ -25,16 +14,8 @@ export interface SnapshotPage {
   head: number;
 }
 
-interface ItemRow extends Record<string, SqlStorageValue> {
-  stream: string;
-  key: string;
-  version: number;
-  seq: number;
-  id: string;
-  device_id: string | null;
-  payload: string;
-  at: number;
-}
+/** A snapshot item as SQLite holds it: the payload as JSON text, `at` in Unix ms. */
+type ItemRow = Omit<SnapshotItem, 'payload' | 'at'> & { payload: string; at: number } & Record<string, SqlStorageValue>;
 
 export function snapshotPage(
   sql: SqlStorage,
