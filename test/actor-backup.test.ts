@@ -89,6 +89,32 @@ describe('each user actor exports its own log', () => {
     expect(await stats.json()).toMatchObject({ head: 5, exported: { seq: 5, events: 5, bytes } });
   });
 
+  it('resumes after D1 failed to take the report: the segment is kept, and reported by the next run', async () => {
+    const user = await signup();
+    await append(user, 2);
+    const brokenDb = {
+      prepare: () => {
+        throw new Error('D1_ERROR: disk full');
+      },
+    } as unknown as D1Database;
+    const context = (db: D1Database, state: DurableObjectState) => ({
+      sql: state.storage.sql,
+      bucket: env.BACKUPS,
+      db,
+      userId: user.user.id,
+      profile: () => null,
+    });
+    await runInDurableObject(actor(user), async (_instance, state) => {
+      await expect(exportLog(context(brokenDb, state), Date.now())).rejects.toThrow(/disk full/);
+    });
+    expect(await exportRow(user)).toBeNull();
+    const keys = await listKeys(userRoot(user.user.id));
+    expect(keys).toHaveLength(3);
+    await runInDurableObject(actor(user), (_instance, state) => exportLog(context(env.DB, state), Date.now()));
+    expect(await exportRow(user)).toEqual({ chain: 1, last_seq: 2, events: 2, segments: 1 });
+    expect(await listKeys(userRoot(user.user.id))).toEqual(keys);
+  });
+
   it('writes session metadata and the profile beside the log, never a refresh key or token', async () => {
     const user = await signup({ name: 'Ada' });
     await append(user, 1);
