@@ -172,14 +172,15 @@ export class UserObject extends DurableObject<Env> {
     return { sessions: this.sessions.list(null), events: this.eventLog.all() };
   }
 
-  /** Forgets everything: every session, counter and cached copy (account deletion). */
+  /** Forgets everything: every session, counter, cached copy and its own backup in R2 (account deletion). */
   async erase(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
-    await deleteExports(this.env.BACKUPS, this.userId);
     await this.ctx.storage.deleteAll();
     this.open();
     // A sign-in that raced the deletion must not leave a working session behind.
     this.ctx.storage.kv.put('erased', true);
+    // Last: a failure here leaves objects in R2 (the error says so), never state in the actor.
+    await deleteExports(this.env.BACKUPS, this.userId);
   }
 
   private erased(): boolean {
