@@ -26,8 +26,9 @@ import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-u
 import { deleteExports, type ExportContext, exportedSoFar, exportLog } from './user/log-export';
 import { completeLoad, type LoadFailure, type LoadPart, loadEvents } from './user/log-load';
 import { type LogState, LogTotals } from './user/log-state';
-import { runUpkeep } from './user/log-upkeep';
+import { logLimitsOf, runUpkeep } from './user/log-upkeep';
 import { OAuthRefresher } from './user/oauth-refresh';
+import { prepareRestore, type RestoreTarget } from './user/point-in-time';
 import { Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
 import { relayEvent } from './user/relay';
@@ -287,11 +288,7 @@ export class UserObject extends DurableObject<Env> {
   }
 
   private get logLimits() {
-    const limits = configFrom(this.env).eventLogLimits;
-    return {
-      quota: { maxEvents: limits.max_events, maxBytes: limits.max_bytes },
-      compactAfterMs: limits.compact_after_days === 0 ? null : limits.compact_after_days * 86_400_000,
-    };
+    return logLimitsOf(configFrom(this.env).eventLogLimits);
   }
 
   /** Purges expired events and compacts superseded ones (user/log-upkeep.ts). */
@@ -357,22 +354,8 @@ export class UserObject extends DurableObject<Env> {
    * at `at` (or at a bookmark) when it next starts; answers that bookmark and the current one,
    * which undoes it. Step two is `restart`.
    */
-  async prepareRestore(
-    target: { at: number } | { bookmark: string },
-  ): Promise<Result<{ bookmark: string; undo: string }, { type: 'unsupported' }>> {
-    const storage = this.ctx.storage;
-    try {
-      const undo = await storage.getCurrentBookmark();
-      const bookmark = 'at' in target ? await storage.getBookmarkForTime(target.at) : target.bookmark;
-      await storage.onNextSessionRestoreBookmark(bookmark);
-      return ok({ bookmark, undo });
-    } catch (error) {
-      // Local workerd's storage has no point-in-time recovery: it says so in this message.
-      if (error instanceof Error && /does not implement point-in-time recovery/.test(error.message)) {
-        return err({ type: 'unsupported' });
-      }
-      throw error;
-    }
+  prepareRestore(target: RestoreTarget): ReturnType<typeof prepareRestore> {
+    return prepareRestore(this.ctx.storage, target);
   }
 
   /** Point-in-time recovery, step two: ends this instance, so the next call finds the restored storage. */

@@ -4,8 +4,16 @@
  * which raises the compaction horizon. Work is done in batches; each run answers when the next
  * is due (null: nothing will become removable until the log changes).
  */
+import type { EventLogLimits } from '../../core/config';
 import { one } from '../shared/query';
+import type { LogQuota } from './events';
 import { LogTotals } from './log-state';
+
+/** EVENT_LOG_LIMITS as the log uses them: the quota, and the compaction age (null: never). */
+export const logLimitsOf = (limits: EventLogLimits): { quota: LogQuota; compactAfterMs: number | null } => ({
+  quota: { maxEvents: limits.max_events, maxBytes: limits.max_bytes },
+  compactAfterMs: limits.compact_after_days === 0 ? null : limits.compact_after_days * 86_400_000,
+});
 
 /** Rows deleted per statement, so one alarm never holds the actor for long. */
 export const UPKEEP_BATCH = 5_000;
