@@ -5,11 +5,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cutsOf, verifyUser } from '../core/backup/actor-restore.ts';
+import { loadExport, type ObjectReader } from '../core/backup/load.ts';
 import { startDevServer } from '../scripts/dev-server.ts';
+import { backupBucket, localR2Reader } from '../scripts/restore/sources.ts';
 import { root } from './sandbox.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -128,6 +131,31 @@ describe('npm run restore', () => {
     expect(outcome.status).toBe(1);
     expect(outcome.stderr).toMatch(/already holds 2 users; .*--replace/);
   }, 240_000);
+
+  it('reads the same backup from a directory with --from-dir (the run’s files, actors/ beside them)', async () => {
+    const copy = join(dir, 'copy');
+    const { read, close } = await localR2Reader(source, backupBucket()!);
+    try {
+      // Every object a restore reads, written where --from-dir looks for it.
+      const tee: ObjectReader = async (key) => {
+        const bytes = await read(key);
+        if (bytes) {
+          const path = join(copy, key.startsWith(prefix) ? key.slice(prefix.length) : key);
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, bytes);
+        }
+        return bytes;
+      };
+      const loaded = await loadExport(prefix, tee);
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
+      for (const cut of cutsOf(loaded.value)) expect((await verifyUser(tee, cut)).ok).toBe(true);
+    } finally {
+      await close();
+    }
+    const outcome = restore([prefix, '--from-dir', copy, '--target-state', join(dir, 'unused'), '--dry-run']);
+    expect(outcome.stdout).toMatch(/Verified: \d+ tables \(\d+ rows\), 2 users \(55 events\)\./);
+    expect(outcome.status).toBe(0);
+  });
 
   it('refuses a source without the run’s manifest, before loading anything', () => {
     const outcome = restore([
