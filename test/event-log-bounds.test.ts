@@ -151,6 +151,23 @@ describe('compaction and resync', () => {
     expect(page.events.map((e) => e.id)).toEqual(['note', 'a3', 'b2', 'c1']);
   });
 
+  it('is scheduled on the user’s alarm by an append that supersedes a version, for when it may be dropped', async () => {
+    const other = await signup();
+    await post(other, { id: 'y1', stream: 's', key: 'y', payload: 1 });
+    const due = () =>
+      runInDurableObject(actor(other), (_instance, state) =>
+        state.storage.sql
+          .exec<{ due_at: number }>("SELECT due_at FROM scheduled_jobs WHERE job = 'log_upkeep'")
+          .toArray(),
+      );
+    expect(await due()).toEqual([]);
+    const before = Date.now();
+    await post(other, { id: 'y2', stream: 's', key: 'y', payload: 2 });
+    const [job] = await due();
+    expect(job!.due_at).toBeGreaterThanOrEqual(before + 30 * DAY);
+    expect(job!.due_at).toBeLessThanOrEqual(Date.now() + 30 * DAY);
+  });
+
   it('leaves versions younger than the age alone', async () => {
     const other = await signup();
     await post(other, { id: 'x1', stream: 's', key: 'x', payload: 1 });
