@@ -6,6 +6,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { configFrom } from '../core/config';
 import { addKeyUsage } from '../core/db/api-keys';
+import { listConnections } from '../core/db/oauth-accounts';
 import type { Profile } from '../core/db/users';
 import { log } from '../core/log';
 import type { Decision, Window } from '../core/rate-limit';
@@ -341,9 +342,17 @@ export class UserObject extends DurableObject<Env> {
     return loadEvents(this.ctx.storage.sql, this.ctx.storage, part);
   }
 
-  /** The operator's restore, after the last batch; the log is exported again from this environment. */
+  /**
+   * The operator's restore, after the last batch: the log is exported again from this
+   * environment, and the connections' token refreshes are scheduled again.
+   */
   async completeLog(state: Parameters<typeof completeLoad>[2]): Promise<{ events: number; head: number }> {
     const done = completeLoad(this.ctx.storage.sql, this.ctx.storage, state);
+    // The refresh schedules of the user's connections are not in a backup: re-armed from D1.
+    for (const connection of await listConnections(this.env.DB, this.userId)) {
+      this.oauthRefresher.track(connection.provider, connection.refreshTokenEnc ? connection.expiresAt : null);
+    }
+    await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
     await this.scheduler.atLatest('log_upkeep', Date.now());
     await this.scheduler.atLatest('log_export', Date.now() + configFrom(this.env).actorExportDelayMs);
     return done;

@@ -236,6 +236,31 @@ describe('the operator’s log load endpoints', () => {
     expect(manifest.segments.map((s) => [s.chain, s.kind, s.last_seq, s.events])).toEqual([[4, 'base', 7, 4]]);
   });
 
+  it('schedules the refresh of the user’s provider tokens again, from D1', async () => {
+    const other = await signup();
+    const expiresAt = Date.now() + 3_600_000;
+    await env.DB.prepare(
+      `INSERT INTO oauth_accounts (id, user_id, provider, provider_user_id, access_token_enc, refresh_token_enc, expires_at, created_at)
+       VALUES (?1, ?2, 'acme', ?3, 'sealed', 'sealed', ?4, ?5)`,
+    )
+      .bind(`conn-${other.user.id}`, other.user.id, `acme-${other.user.id}`, expiresAt, Date.now())
+      .run();
+    expect(await load({ events: [], first: true }, other.user.id)).toHaveProperty('status', 200);
+    const completed = await call(`/v1/admin/users/${other.user.id}/log/complete`, {
+      method: 'POST',
+      token: env.ADMIN_TOKEN,
+      body: { chain: 1, horizon: 0, last_seq: 0, key_versions: [] },
+    });
+    expect(completed.status).toBe(200);
+    const scheduled = await runInDurableObject(actor(other.user.id), (_instance, state) => ({
+      refresh: state.storage.sql.exec<{ provider: string }>('SELECT provider FROM oauth_refresh').toArray(),
+      job: state.storage.sql
+        .exec<{ job: string }>("SELECT job FROM scheduled_jobs WHERE job = 'oauth_refresh'")
+        .toArray(),
+    }));
+    expect(scheduled).toEqual({ refresh: [{ provider: 'acme' }], job: [{ job: 'oauth_refresh' }] });
+  });
+
   it('refuses seqs that do not come after those loaded, and a first batch over a non-empty log (nothing changes)', async () => {
     await expectError(await load({ events: [event(3)], first: false }), 400, 'invalid_request');
     await expectError(await load({ events: [event(1)], first: true }), 409, 'conflict');
