@@ -10,6 +10,7 @@ const SCRIPTS = [
   'scripts/client-generate.ts',
   'bench/auth.ts',
   'bench/realtime.ts',
+  'bench/backup.ts',
 ];
 
 let box: Sandbox;

@@ -31,6 +31,7 @@ export class MaintenanceObject extends DurableObject<Env> {
       db: this.env.DB,
       bucket: this.env.BACKUPS,
       retention: configFrom(this.env).backupRetention,
+      auditRetentionDays: configFrom(this.env).auditRetentionDays,
       metrics: this.env.METRICS,
       reportFailure: failureReporter(() => this.env, this.ctx, 'maintenance'),
     };

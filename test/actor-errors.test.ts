@@ -6,12 +6,18 @@ import { MAX_ATTEMPTS } from '../objects/maintenance/advance';
 import { failureReporter } from '../objects/shared/report';
 import type { UserObject } from '../objects/user';
 import type { EventLog } from '../objects/user/events';
-import { REPORT_AFTER_FAILURES, Scheduler } from '../objects/user/scheduler';
+import { type JobHandler, type JobName, REPORT_AFTER_FAILURES, Scheduler } from '../objects/user/scheduler';
 import { maintenance } from './backup-helpers';
 import { signup } from './helpers';
 import { MetricsRecorder } from './metrics-helpers';
 import { connect, eventually, registerTestDevice } from './realtime-helpers';
 import { SENTRY_DSN, sentryIntake } from './sentry-intake';
+
+/** Every job idle but `key_usage`. */
+const withKeyUsage = (keyUsage: JobHandler): Record<JobName, JobHandler> => {
+  const idle: JobHandler = async () => null;
+  return { key_usage: keyUsage, oauth_refresh: idle, log_upkeep: idle, log_export: idle };
+};
 
 const withSentry = (instance: unknown) => Reflect.set(instance as object, 'env', { ...env, SENTRY_DSN: SENTRY_DSN });
 
@@ -72,13 +78,16 @@ describe('errors inside actors', () => {
       const delays: number[] = [];
       for (let i = 0; i < REPORT_AFTER_FAILURES + 1; i += 1) {
         await scheduler.run(
-          { key_usage: async () => Promise.reject(new Error('D1 down')), oauth_refresh: async () => null },
+          withKeyUsage(async () => Promise.reject(new Error('D1 down'))),
           clock,
         );
         delays.push(due() - clock);
         clock = due();
       }
-      await scheduler.run({ key_usage: async () => null, oauth_refresh: async () => null }, clock);
+      await scheduler.run(
+        withKeyUsage(async () => null),
+        clock,
+      );
       return { reports, delays, failuresLeft: ctx.storage.kv.get('scheduler:failures:key_usage') ?? null };
     });
     expect(seen.delays).toEqual([30_000, 60_000, 120_000, 240_000, 480_000, 960_000]);

@@ -1,5 +1,5 @@
 /** The kinds of security events in an account's audit trail. */
-import { eq } from 'drizzle-orm';
+import { eq, lt } from 'drizzle-orm';
 import { database } from './client';
 import { auditLog } from './schema';
 
@@ -59,4 +59,10 @@ export async function takeLegacyAudit(db: D1Database, userId: string): Promise<L
 
 export async function deleteLegacyAudit(db: D1Database, userId: string): Promise<void> {
   await database(db).delete(auditLog).where(eq(auditLog.userId, userId));
+}
+
+/** Deletes every entry recorded before `before` (AUDIT_RETENTION_DAYS); answers how many went. */
+export async function pruneAudit(db: D1Database, before: number): Promise<number> {
+  const result = await database(db).delete(auditLog).where(lt(auditLog.createdAt, before)).run();
+  return result.meta.changes ?? 0;
 }

@@ -4,8 +4,10 @@
  * saved after each table, a finished run leaves no state behind (a late duplicate alarm finds
  * nothing to do), and a failure retries with backoff before the run is marked failed.
  */
-import { MANIFEST_NAME, objectKey } from '../../core/backup/manifest';
+import { type ActorCoverage, MANIFEST_NAME, objectKey } from '../../core/backup/manifest';
+import type { Row } from '../../core/backup/ndjson';
 import { restoreOrder } from '../../core/backup/order';
+import { pruneAudit } from '../../core/db/audit';
 import { completeRun, failRun, insertRun, recordProgress } from '../../core/db/backups';
 import { appliedMigrations, discoverTables } from '../../core/db/table-discovery';
 import { describeError, log } from '../../core/log';
@@ -19,6 +21,8 @@ import { buildManifest, exportedInOrder, RUN_KEY, type RunState, summaries } fro
 const SLICE_MS = 2 * 60_000;
 export const MAX_ATTEMPTS = 5;
 const RETRY_BASE_MS = 30_000;
+/** The D1 table whose exported rows are the cut of the user actors' logs (objects/user/log-export.ts). */
+const USER_EXPORTS = 'user_exports';
 
 export interface RunContext {
   storage: DurableObjectStorage;
@@ -26,6 +30,8 @@ export interface RunContext {
   bucket: R2Bucket;
   /** How many complete runs to keep (BACKUP_RETENTION). */
   retention: number;
+  /** How many days of audit trail to keep (AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
   metrics?: AnalyticsEngineDataset;
   reportFailure: ReportFailure;
 }
@@ -76,7 +82,13 @@ async function exportRemaining(ctx: RunContext, state: RunState): Promise<boolea
       await ctx.storage.setAlarm(Date.now());
       return false;
     }
-    const entry = await exportTable(ctx.db, ctx.bucket, table, objectKey(state.prefix, table.name));
+    const tally: ActorCoverage = { table: USER_EXPORTS, users: 0, events: 0 };
+    const count = (rows: Row[]) => {
+      tally.users += rows.length;
+      for (const row of rows) tally.events += typeof row.events === 'number' ? row.events : 0;
+    };
+    const entry = await exportTable(ctx.db, ctx.bucket, table, objectKey(state.prefix, table.name), undefined, count);
+    if (table.name === USER_EXPORTS) state.actors = tally;
     state.done.push(entry);
     state.attempts = 0;
     await ctx.storage.put(RUN_KEY, state);
@@ -94,7 +106,7 @@ async function finish(ctx: RunContext, state: RunState): Promise<void> {
   await ctx.bucket.put(`${state.prefix}${MANIFEST_NAME}`, JSON.stringify(manifest, null, 2), {
     httpMetadata: { contentType: 'application/json' },
   });
-  await completeRun(ctx.db, state.id, state.finishedAt, summaries(manifest.tables));
+  await completeRun(ctx.db, state.id, state.finishedAt, summaries(manifest.tables), state.actors ?? null);
   await ctx.storage.delete(RUN_KEY);
   const totals = {
     rows: manifest.tables.reduce((sum, t) => sum + t.rows, 0),
@@ -114,5 +126,11 @@ async function finish(ctx: RunContext, state: RunState): Promise<void> {
   } catch (error) {
     // The run itself is complete; the next run's retention finishes the job.
     log('warn', 'backup retention failed', describeError(error));
+  }
+  try {
+    const pruned = await pruneAudit(ctx.db, state.finishedAt - ctx.auditRetentionDays * 86_400_000);
+    if (pruned) log('info', 'audit entries past their window deleted', { entries: pruned });
+  } catch (error) {
+    log('warn', 'audit pruning failed', describeError(error));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The account's security events, in the user's own actor: a sign-in, a key change or a device
  * change writes here instead of to the shared database, and the list is read from here. Rows
- * older than the retention window are dropped as new ones are written, so the trail is bounded.
+ * older than the retention window (AUDIT_RETENTION_DAYS) are dropped as new ones are written,
+ * so the trail is bounded.
  *
  * Rows written to D1's `audit_log` before the trail moved are taken over once, the first time
  * the trail is used (INSERT OR IGNORE by id, then deleted from D1): two racing first uses
@@ -12,7 +13,6 @@ import { randomId } from '../../core/encoding';
 import type { JsonValue } from '../../core/schemas/events';
 import { all } from '../shared/query';
 
-export const AUDIT_RETENTION_MS = 400 * 24 * 60 * 60_000;
 const IMPORTED = 'audit:legacy_imported';
 
 export interface AuditInput {
@@ -46,6 +46,7 @@ export class AuditTrail {
     private readonly kv: SyncKvStorage,
     private readonly db: D1Database,
     private readonly userId: string,
+    private readonly retentionMs: () => number,
   ) {}
 
   async record(input: AuditInput, now = Date.now()): Promise<void> {
@@ -59,7 +60,7 @@ export class AuditTrail {
       input.details ? JSON.stringify(input.details) : null,
       now,
     );
-    this.sql.exec('DELETE FROM audit_log WHERE created_at < ?', now - AUDIT_RETENTION_MS);
+    this.sql.exec('DELETE FROM audit_log WHERE created_at < ?', now - this.retentionMs());
   }
 
   /** Newest first; `before` continues after the last entry of the previous page. */
