@@ -99,4 +99,3 @@ describe('the audit trail window', () => {
     expect(results).toEqual([{ id: 'audit-kept' }]);
   });
 });
-});
