@@ -97,9 +97,9 @@ describe('npm start checks the configuration before wrangler starts', () => {
   });
 
   it('refuses a secret that is empty in the environment instead of taking .env’s', () => {
-    const outcome = run('scripts/dev.ts', [], { PORT: '8787', DATA_ENCRYPTION_KEY: '' });
+    const outcome = run('scripts/dev.ts', [], { PORT: '8787', DATA_ENCRYPTION_KEYS: '' });
     expect(outcome.status).toBe(1);
-    expect(outcome.stderr).toMatch(/^ {2}DATA_ENCRYPTION_KEY is empty in the environment, .*\.env/m);
+    expect(outcome.stderr).toMatch(/^ {2}DATA_ENCRYPTION_KEYS is empty in the environment, .*\.env/m);
   });
 
   it('names a bad value given in the environment without printing it', () => {

@@ -16,11 +16,12 @@ import {
   type RefreshedRow,
   updateIfUnchanged,
 } from '../../core/db/oauth-accounts';
+import { openSealed } from '../../core/db/sealed-values';
 import { log } from '../../core/log';
 import { isOpen } from '../../core/oauth/breaker';
 import { resolveProvider } from '../../core/oauth/provider';
 import { withRetries } from '../../core/oauth/retry';
-import { openRefreshToken, sealTokens } from '../../core/oauth/sealing';
+import { sealTokens } from '../../core/oauth/sealing';
 import { refreshAccessToken } from '../../core/oauth/tokens';
 import { all, one } from '../shared/query';
 import { ProviderBreakers } from './oauth-breaker';
@@ -95,7 +96,17 @@ export class OAuthRefresher {
     }
     const breaker = this.breakers.state(provider);
     if (isOpen(breaker, now)) return this.reschedule(provider, breaker.openUntil, tracked.failures);
-    const refreshToken = await openRefreshToken(config.dataEncryptionKey, userId, provider, account.refreshTokenEnc);
+    const refreshToken = await openSealed(
+      this.db,
+      config.dataKeys,
+      'oauth_refresh_token',
+      account.id,
+      account.refreshTokenEnc,
+      {
+        userId,
+        provider,
+      },
+    );
     const read: RefreshedRow = { id: account.id, refreshTokenEnc: account.refreshTokenEnc };
     if (!refreshToken) return this.requireReauth(account, read, 'undecryptable');
     if (!(await updateIfUnchanged(this.db, read, { status: 'refreshing' }))) return;
@@ -106,13 +117,7 @@ export class OAuthRefresher {
     if (!(await this.unchanged(read, userId, provider))) return;
     if (result.ok) {
       this.breakers.succeeded(provider);
-      const sealed = await sealTokens(
-        config.dataEncryptionKey,
-        userId,
-        provider,
-        result.value,
-        account.refreshTokenEnc,
-      );
+      const sealed = await sealTokens(config.dataKeys, userId, provider, result.value, refreshToken);
       const stored = await updateIfUnchanged(this.db, read, { ...sealed, status: 'ok', lastRefreshedAt: Date.now() });
       if (stored) this.track(provider, sealed.expiresAt);
       return;
