@@ -13,6 +13,7 @@ const DEFAULT_RATE_LIMITS = {
   lockout: { limit: 5, window_s: 30 * 60 },
   connect: { limit: 30, window_s: 60 },
   admin: { limit: 10, window_s: 15 * 60 },
+  provider_token: { limit: 30, window_s: 60 },
 } as const;
 
 /** Values that are placeholders, not secrets. */
@@ -124,6 +125,7 @@ const RateLimits = v.strictObject({
   lockout: v.optional(Bucket, DEFAULT_RATE_LIMITS.lockout),
   connect: v.optional(Bucket, DEFAULT_RATE_LIMITS.connect),
   admin: v.optional(Bucket, DEFAULT_RATE_LIMITS.admin),
+  provider_token: v.optional(Bucket, DEFAULT_RATE_LIMITS.provider_token),
 });
 
 /** A private key for `private_key_jwt`: its `kty`, `crv` and `alg` must agree. */

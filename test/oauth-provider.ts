@@ -57,6 +57,15 @@ export class FakeProvider {
   /** Runs while a refresh request is out, before the answer: what happens meanwhile elsewhere. */
   duringRefresh: (() => Promise<void>) | null = null;
   expiresIn = 3600;
+  /**
+   * Refresh tokens on a refresh: `lenient` answers a new one and the old keeps working, `strict`
+   * answers a new one and spends the old (a reuse is invalid_grant), `none` answers none.
+   */
+  rotation: 'lenient' | 'strict' | 'none' = 'lenient';
+  /** The `scope` of token answers; none when null. */
+  grantedScope: string | null = null;
+  /** Every access token handed out, newest last. */
+  readonly accessTokens: string[] = [];
   tweak: IdTokenTweak = {};
   auth: ClientAuthMethod = 'client_secret_post';
   /** The public half of the client's key, for `private_key_jwt`. */
@@ -167,10 +176,13 @@ export class FakeProvider {
     if (form.get('grant_type') === 'refresh_token') {
       await this.duringRefresh?.();
       if (this.refresh === 'unavailable') return new Response('down', { status: 503 });
-      if (this.refresh === 'invalid_grant' || !this.issued.includes(form.get('refresh_token') ?? '')) {
+      const used = form.get('refresh_token') ?? '';
+      if (this.refresh === 'invalid_grant' || !this.issued.includes(used)) {
         return Response.json({ error: 'invalid_grant' }, { status: 400 });
       }
-      return Response.json(this.tokens());
+      if (this.rotation === 'strict') this.issued.splice(this.issued.indexOf(used), 1);
+      const { refresh_token, ...rest } = this.tokens();
+      return Response.json(this.rotation === 'none' ? rest : { ...rest, refresh_token });
     }
     const grant = this.grants.get(form.get('code') ?? '');
     this.grants.delete(form.get('code') ?? '');
@@ -184,12 +196,20 @@ export class FakeProvider {
   private tokens() {
     const refresh = `refresh-${crypto.randomUUID()}`;
     this.issued.push(refresh);
+    const access = `access-${crypto.randomUUID()}`;
+    this.accessTokens.push(access);
     return {
-      access_token: `access-${crypto.randomUUID()}`,
+      access_token: access,
       refresh_token: refresh,
       token_type: 'Bearer',
       expires_in: this.expiresIn,
+      ...(this.grantedScope === null ? {} : { scope: this.grantedScope }),
     };
+  }
+
+  /** How many refresh grants reached the token endpoint. */
+  refreshGrants(): number {
+    return this.tokenRequests.filter((r) => r.form.get('grant_type') === 'refresh_token').length;
   }
 
   private idToken(grant: Grant): Promise<string> {

@@ -12,6 +12,7 @@ export interface SealedTokens {
   accessTokenEnc: string;
   refreshTokenEnc: string | null;
   expiresAt: number | null;
+  scope: string | null;
 }
 
 export const findByIdentity = (db: D1Database, provider: string, providerUserId: string) =>

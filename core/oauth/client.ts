@@ -93,6 +93,8 @@ export interface TokenAnswer {
   accessToken: string;
   refreshToken: string | null;
   expiresIn: number | null;
+  /** The granted scope as the provider said it (space-separated); null when it did not say. */
+  scope: string | null;
   claims: o.IDToken | null;
 }
 
@@ -100,6 +102,7 @@ const answerOf = (t: o.TokenEndpointResponse, claims: o.IDToken | null): TokenAn
   accessToken: t.access_token,
   refreshToken: t.refresh_token ?? null,
   expiresIn: t.expires_in ?? null,
+  scope: t.scope ?? null,
   claims,
 });
 

@@ -25,6 +25,7 @@ export async function sealTokens(
     accessTokenEnc: await seal(keys, tokens.accessToken, tokenContext(userId, provider, 'access')),
     refreshTokenEnc: refreshToken ? await seal(keys, refreshToken, tokenContext(userId, provider, 'refresh')) : null,
     expiresAt: tokens.expiresAt,
+    scope: tokens.scope,
   };
 }
 

@@ -5,4 +5,5 @@
  */
 export { appendInputOf } from './events';
 export type { KeyUsage } from './key-usage';
+export type { ProviderAccess, ProviderAccessFailure } from './oauth-token';
 export { type ClientInfo, type IssuedSession, SESSION_IDLE_MS, type SessionView } from './sessions';
