@@ -64,6 +64,17 @@ export class FakeProvider {
   rotation: 'lenient' | 'strict' | 'none' = 'lenient';
   /** The `scope` of token answers; none when null. */
   grantedScope: string | null = null;
+  /** How many of the next requests to a path (`/token`, `/userinfo`, …) answer 503; Infinity: down. */
+  readonly outage: Record<string, number> = {};
+  /** The users behind access tokens handed out for a code. */
+  private readonly holders = new Map<string, FakeUser>();
+  /** The userinfo answer for a user: standard claims, or another provider's shape. */
+  userinfo: (user: FakeUser) => unknown = (user) => ({
+    sub: user.sub,
+    email: user.email,
+    email_verified: user.email_verified,
+    name: user.name,
+  });
   /** Every access token handed out, newest last. */
   readonly accessTokens: string[] = [];
   tweak: IdTokenTweak = {};
@@ -119,6 +130,11 @@ export class FakeProvider {
     const url = new URL(request.url);
     if (url.origin !== new URL(this.issuer).origin) return null;
     this.requests.push(`${request.method} ${url.pathname}`);
+    const down = this.outage[url.pathname] ?? 0;
+    if (down > 0) {
+      this.outage[url.pathname] = down - 1;
+      return new Response('down', { status: 503 });
+    }
     switch (url.pathname) {
       case '/.well-known/openid-configuration':
         return Response.json({
@@ -137,8 +153,11 @@ export class FakeProvider {
           return Response.json({ error: 'invalid_client' }, { status: 401 });
         return this.token(form);
       }
-      case '/userinfo':
-        return Response.json({ sub: 'userinfo-only' });
+      case '/userinfo': {
+        const user = this.holders.get(request.headers.get('authorization')?.replace(/^Bearer /, '') ?? '');
+        if (!user) return Response.json({ error: 'invalid_token' }, { status: 401 });
+        return Response.json(this.userinfo(user));
+      }
       default:
         return new Response('not found', { status: 404 });
     }
@@ -190,7 +209,11 @@ export class FakeProvider {
     if (!grant || grant.redirectUri !== form.get('redirect_uri') || (await challengeOf(verifier)) !== grant.challenge) {
       return Response.json({ error: 'invalid_grant' }, { status: 400 });
     }
-    return Response.json({ ...this.tokens(), id_token: await this.idToken(grant) });
+    const tokens = this.tokens();
+    this.holders.set(tokens.access_token, grant.user);
+    // A plain OAuth 2.0 flow (no nonce asked) gets no ID token, as from such a provider.
+    if (grant.nonce === null) return Response.json(tokens);
+    return Response.json({ ...tokens, id_token: await this.idToken(grant) });
   }
 
   private tokens() {

@@ -44,7 +44,7 @@ export async function resolveProvider(
   let merged: Partial<OAuthProviderConfig> = { ...preset, ...config };
   const needsDiscovery = merged.issuer && !(merged.authorization_endpoint && merged.token_endpoint && merged.jwks_uri);
   if (needsDiscovery && merged.issuer) {
-    const found = await discover(merged.issuer);
+    const found = await discover(merged.issuer, name);
     if (!found.ok) return err({ type: 'unavailable' });
     const { authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri } = found.value;
     merged = { ...preset, authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, ...config };

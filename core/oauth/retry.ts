@@ -1,17 +1,21 @@
-/** Retries an operation whose failure is `unavailable`, with exponential backoff and jitter. */
+/** Retries an operation whose failure is worth another try, with exponential backoff and jitter. */
 import type { Result } from '../result';
 
 export const RETRIES = 2;
 const BASE_DELAY_MS = 100;
+
+/** Which failures are worth another try: by default every `unavailable` one. */
+export type Retryable<E> = (error: E) => boolean;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function withRetries<T, E extends { type: string }>(
   attempt: () => Promise<Result<T, E>>,
   retries = RETRIES,
+  retryable: Retryable<E> = (error) => error.type === 'unavailable',
 ): Promise<Result<T, E>> {
   let result = await attempt();
-  for (let i = 0; i < retries && !result.ok && result.error.type === 'unavailable'; i++) {
+  for (let i = 0; i < retries && !result.ok && retryable(result.error); i++) {
     await sleep(BASE_DELAY_MS * 2 ** i * (1 + Math.random()));
     result = await attempt();
   }

@@ -7,6 +7,7 @@
  */
 import { toProfile, type UserRow } from '../../core/db/users';
 import { signAccessToken } from '../../core/jwt';
+import { guarded } from '../../core/oauth/guard';
 import { exchangeCode } from '../../core/oauth/tokens';
 import type { PendingFlow } from '../../objects/oauth-state/api';
 import { clientInfo, userActor } from '../auth/actor';
@@ -59,12 +60,14 @@ export async function completeCallback(
   if (params.error) throw new ApiError('unauthorized', 'The provider did not grant access.');
   if (!params.code) throw new ApiError('invalid_request', 'The provider sent no authorization code.');
   const provider = await providerFor(rc, flow.provider);
-  const tokens = await exchangeCode(provider, {
-    code: params.code,
-    verifier: flow.verifier,
-    redirectUri: flow.callbackUrl,
-    nonce: flow.nonce,
-  });
+  const input = { code: params.code, verifier: flow.verifier, redirectUri: flow.callbackUrl, nonce: flow.nonce };
+  // A code works once: retried only when the provider answered 5xx or 429, never after a timeout,
+  // when it may have spent the code already.
+  const tokens = await guarded(
+    provider.name,
+    () => exchangeCode(provider, input),
+    (error) => error.type === 'unavailable' && error.status !== null,
+  );
   if (!tokens.ok) {
     if (tokens.error.type === 'unavailable')
       throw new ApiError('upstream_unavailable', 'The sign-in provider is unavailable.');
