@@ -692,7 +692,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Change your password; every other session, API key and device is revoked unless kept
+         * Change your password; every other session, API key and device, and every provider token, is revoked unless kept
          * @description Rate limit: the `api` bucket, per user.
          */
         post: operations["postV1MePassword"];
@@ -6731,7 +6731,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Unlinked; its tokens are deleted and no longer refreshed. */
+            /** @description Unlinked; its tokens are deleted, no longer refreshed, and revoked at the provider (RFC 7009, when it offers revocation) after the answer. */
             204: {
                 headers: {
                     "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
@@ -8230,6 +8230,8 @@ export interface operations {
                     /** @default false */
                     keep_api_keys?: boolean;
                     /** @default false */
+                    keep_connections?: boolean;
+                    /** @default false */
                     keep_devices?: boolean;
                     new_password: string;
                     reauth?: {
@@ -8252,6 +8254,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         api_keys_revoked: number;
+                        connections_revoked: number;
                         devices_revoked: number;
                         sessions_revoked: number;
                     };

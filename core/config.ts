@@ -161,6 +161,8 @@ const OAuthProvider = v.pipe(
     authorization_endpoint: v.optional(v.pipe(v.string(), v.url())),
     token_endpoint: v.optional(v.pipe(v.string(), v.url())),
     userinfo_endpoint: v.optional(v.pipe(v.string(), v.url())),
+    /** RFC 7009: where unlinking and erasure revoke the tokens; none, no revocation. */
+    revocation_endpoint: v.optional(v.pipe(v.string(), v.url())),
     jwks_uri: v.optional(v.pipe(v.string(), v.url())),
     scopes: v.optional(v.array(v.string())),
   }),

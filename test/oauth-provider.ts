@@ -64,6 +64,10 @@ export class FakeProvider {
   rotation: 'lenient' | 'strict' | 'none' = 'lenient';
   /** The `scope` of token answers; none when null. */
   grantedScope: string | null = null;
+  /** Whether discovery names a revocation endpoint (RFC 7009). */
+  revocable = true;
+  /** Tokens revoked at `/revoke`, in order, with their hints. */
+  readonly revoked: { token: string; hint: string | null }[] = [];
   /** How many of the next requests to a path (`/token`, `/userinfo`, …) answer 503; Infinity: down. */
   readonly outage: Record<string, number> = {};
   /** The users behind access tokens handed out for a code. */
@@ -143,6 +147,7 @@ export class FakeProvider {
           token_endpoint: `${this.issuer}/token`,
           userinfo_endpoint: `${this.issuer}/userinfo`,
           jwks_uri: `${this.issuer}/jwks`,
+          ...(this.revocable ? { revocation_endpoint: `${this.issuer}/revoke` } : {}),
         });
       case '/jwks':
         return Response.json({ keys: [this.jwk] });
@@ -152,6 +157,13 @@ export class FakeProvider {
         if (!(await this.authenticated(request.headers.get('authorization'), form)))
           return Response.json({ error: 'invalid_client' }, { status: 401 });
         return this.token(form);
+      }
+      case '/revoke': {
+        const form = new URLSearchParams(new TextDecoder().decode(await request.arrayBuffer()));
+        if (!(await this.authenticated(request.headers.get('authorization'), form)))
+          return Response.json({ error: 'invalid_client' }, { status: 401 });
+        this.revoked.push({ token: form.get('token') ?? '', hint: form.get('token_type_hint') });
+        return new Response(null, { status: 200 });
       }
       case '/userinfo': {
         const user = this.holders.get(request.headers.get('authorization')?.replace(/^Bearer /, '') ?? '');

@@ -14,6 +14,7 @@ const DiscoveryDocument = v.looseObject({
   authorization_endpoint: Url,
   token_endpoint: Url,
   userinfo_endpoint: v.optional(Url),
+  revocation_endpoint: v.optional(Url),
   jwks_uri: Url,
 });
 export type Discovery = v.InferOutput<typeof DiscoveryDocument>;

@@ -15,6 +15,7 @@ export const PRESETS: Record<string, Preset> = {
     token_endpoint: 'https://oauth2.googleapis.com/token',
     userinfo_endpoint: 'https://openidconnect.googleapis.com/v1/userinfo',
     jwks_uri: 'https://www.googleapis.com/oauth2/v3/certs',
+    revocation_endpoint: 'https://oauth2.googleapis.com/revoke',
     scopes: ['openid', 'email', 'profile'],
   },
   github: {

@@ -23,6 +23,8 @@ export interface Provider {
   authorizationEndpoint: string;
   tokenEndpoint: string;
   userinfoEndpoint: string | null;
+  /** RFC 7009 token revocation; null when the provider offers none. */
+  revocationEndpoint: string | null;
   jwksUri: string | null;
 }
 
@@ -46,8 +48,16 @@ export async function resolveProvider(
   if (needsDiscovery && merged.issuer) {
     const found = await discover(merged.issuer, name);
     if (!found.ok) return err({ type: 'unavailable' });
-    const { authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri } = found.value;
-    merged = { ...preset, authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, ...config };
+    const { authorization_endpoint, token_endpoint, userinfo_endpoint, revocation_endpoint, jwks_uri } = found.value;
+    merged = {
+      ...preset,
+      authorization_endpoint,
+      token_endpoint,
+      userinfo_endpoint,
+      revocation_endpoint,
+      jwks_uri,
+      ...config,
+    };
   }
   if (!merged.authorization_endpoint || !merged.token_endpoint) return err({ type: 'misconfigured' });
   const scopes = merged.scopes ?? (merged.issuer ? DEFAULT_OIDC_SCOPES : []);
@@ -64,6 +74,7 @@ export async function resolveProvider(
     authorizationEndpoint: merged.authorization_endpoint,
     tokenEndpoint: merged.token_endpoint,
     userinfoEndpoint: merged.userinfo_endpoint ?? null,
+    revocationEndpoint: merged.revocation_endpoint ?? null,
     jwksUri: merged.jwks_uri ?? null,
   });
 }

@@ -18,6 +18,7 @@ import { requireStepUp } from '../auth/step-up';
 import { ApiError, orFail } from '../errors';
 import { validate } from '../http/body';
 import { applyRateLimit } from '../http/rate-limit';
+import { revokeLater } from '../oauth/revoke';
 import { noContent, route } from '../route';
 
 /** 409 with where the user signs in with the provider again (a link flow). */
@@ -114,14 +115,17 @@ export const connectionRoutes = [
     access: 'user',
     scope: 'account',
     responses: {
-      204: { description: 'Unlinked; its tokens are deleted and no longer refreshed.' },
+      204: {
+        description:
+          'Unlinked; its tokens are deleted, no longer refreshed, and revoked at the provider (RFC 7009, when it offers revocation) after the answer.',
+      },
       404: { description: 'You have no connection to this provider.' },
       409: { description: 'It is your only way to sign in: set a password or connect another provider first.' },
     },
     async handle({ rc, params }) {
       const { provider } = validate(ProviderParams, params);
       const userId = rc.principal.userId;
-      orFail(await unlinkConnection(rc.env.DB, userId, provider), {
+      const unlinked = orFail(await unlinkConnection(rc.env.DB, userId, provider), {
         not_found: () => new ApiError('not_found', 'No such connection.'),
         only_sign_in: () =>
           new ApiError(
@@ -130,6 +134,7 @@ export const connectionRoutes = [
           ),
       });
       await userActor(rc, userId).forgetConnection(provider);
+      revokeLater(rc, [unlinked]);
       await audit(rc, userId, 'oauth_unlinked', { provider });
       return noContent();
     },
