@@ -148,6 +148,28 @@ const ClientKey = v.pipe(
   ),
 );
 
+/** A dotted path into a userinfo answer, such as `data.id` (X nests the user under `data`). */
+const FieldPath = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,4}$/, 'must be a dotted path such as data.id'),
+);
+
+/** Where the identity is in a userinfo answer; each absent field reads the standard claim. */
+const UserinfoFields = v.strictObject({
+  subject: v.optional(FieldPath),
+  email: v.optional(FieldPath),
+  email_verified: v.optional(FieldPath),
+  name: v.optional(FieldPath),
+});
+
+/** Hooks that trade the code's tokens for others (core/oauth/exchange.ts): Meta's short-lived → long-lived. */
+export const TOKEN_EXCHANGE_HOOKS = ['facebook'] as const;
+
+const TokenExchange = v.strictObject({
+  hook: v.picklist(TOKEN_EXCHANGE_HOOKS),
+  endpoint: v.pipe(v.string(), v.url()),
+});
+
 const OAuthProvider = v.pipe(
   v.strictObject({
     client_id: v.pipe(v.string(), v.minLength(1)),
@@ -165,6 +187,8 @@ const OAuthProvider = v.pipe(
     revocation_endpoint: v.optional(v.pipe(v.string(), v.url())),
     jwks_uri: v.optional(v.pipe(v.string(), v.url())),
     scopes: v.optional(v.array(v.string())),
+    userinfo_fields: v.optional(UserinfoFields),
+    token_exchange: v.optional(TokenExchange),
   }),
   v.check(
     (p) =>
@@ -172,6 +196,10 @@ const OAuthProvider = v.pipe(
         ? p.private_key_jwk !== undefined
         : p.client_secret !== undefined && p.private_key_jwk === undefined,
     'needs private_key_jwk with private_key_jwt, and client_secret (without private_key_jwk) otherwise',
+  ),
+  v.check(
+    (p) => p.token_exchange === undefined || p.client_secret !== undefined,
+    'token_exchange sends the client secret: it needs client_secret',
   ),
 );
 
@@ -236,6 +264,8 @@ export type RateLimitBucket = keyof typeof DEFAULT_RATE_LIMITS;
 export type SigningJwk = v.InferOutput<typeof SigningKey>;
 export type OAuthProviderConfig = v.InferOutput<typeof OAuthProvider>;
 export type ClientKey = v.InferOutput<typeof ClientKey>;
+export type UserinfoFields = v.InferOutput<typeof UserinfoFields>;
+export type TokenExchangeConfig = v.InferOutput<typeof TokenExchange>;
 /** One data key: an id carried by every value it seals, and 32 random bytes (base64url). */
 export type DataKey = v.InferOutput<typeof DataKeySchema>;
 

@@ -64,6 +64,8 @@ export class FakeProvider {
   rotation: 'lenient' | 'strict' | 'none' = 'lenient';
   /** The `scope` of token answers; none when null. */
   grantedScope: string | null = null;
+  /** The queries that reached `/exchange`. */
+  readonly exchanges: URLSearchParams[] = [];
   /** Whether discovery names a revocation endpoint (RFC 7009). */
   revocable = true;
   /** Tokens revoked at `/revoke`, in order, with their hints. */
@@ -157,6 +159,20 @@ export class FakeProvider {
         if (!(await this.authenticated(request.headers.get('authorization'), form)))
           return Response.json({ error: 'invalid_client' }, { status: 401 });
         return this.token(form);
+      }
+      case '/exchange': {
+        // Meta's fb_exchange_token: a short-lived user token (and the client's secret) for a long-lived one.
+        const p = url.searchParams;
+        this.exchanges.push(p);
+        const user = this.holders.get(p.get('fb_exchange_token') ?? '');
+        if (p.get('grant_type') !== 'fb_exchange_token' || p.get('client_id') !== this.clientId)
+          return Response.json({ error: { message: 'bad request', type: 'OAuthException' } }, { status: 400 });
+        if (p.get('client_secret') !== this.clientSecret || !user)
+          return Response.json({ error: { message: 'invalid token', type: 'OAuthException' } }, { status: 400 });
+        const long = `long-${crypto.randomUUID()}`;
+        this.holders.set(long, user);
+        this.accessTokens.push(long);
+        return Response.json({ access_token: long, token_type: 'bearer', expires_in: 5_184_000 });
       }
       case '/revoke': {
         const form = new URLSearchParams(new TextDecoder().decode(await request.arrayBuffer()));

@@ -9,15 +9,23 @@ describe('provider tokens are revoked at the provider when they are dropped', ()
   let acme: FakeProvider;
   let other: FakeProvider;
   let silent: FakeProvider;
+  let basic: FakeProvider;
   let e: Env;
   beforeAll(async () => {
-    [acme, other, silent] = await Promise.all([
+    [acme, other, silent, basic] = await Promise.all([
       FakeProvider.create('https://id.rv1.test'),
       FakeProvider.create('https://id.rv2.test'),
       FakeProvider.create('https://id.rv3.test'),
+      FakeProvider.create('https://id.rv4.test'),
     ]);
     silent.revocable = false;
-    e = oauthEnv({ acme: acme.config(), other: other.config(), silent: silent.config() });
+    basic.auth = 'client_secret_basic';
+    e = oauthEnv({
+      acme: acme.config(),
+      other: other.config(),
+      silent: silent.config(),
+      basic: basic.config({ token_endpoint_auth_method: 'client_secret_basic' }),
+    });
   });
   afterEach(() => {
     vi.restoreAllMocks();
@@ -69,6 +77,17 @@ describe('provider tokens are revoked at the provider when they are dropped', ()
       { token: access, hint: 'access_token' },
     ]);
     expect(await connection(user.user.id, 'acme')).toBeNull();
+  });
+
+  it('authenticates at the revocation endpoint as the provider is configured (client_secret_basic)', async () => {
+    mockProviders(acme, basic);
+    const user = await connected(acme, 'acme');
+    await linkAlso(user, basic, 'basic');
+    const refresh = basic.issued.at(-1);
+    expect((await send(e, '/v1/me/connections/basic', { method: 'DELETE', token: user.access_token })).status).toBe(
+      204,
+    );
+    expect(basic.revoked.map((r) => r.token)).toContain(refresh);
   });
 
   it('unlinks even when revocation fails: the provider being down never blocks the user', async () => {

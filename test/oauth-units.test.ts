@@ -78,6 +78,8 @@ describe('calls to a provider', () => {
     tokenEndpoint: 'https://p.test/token',
     userinfoEndpoint: 'https://p.test/me',
     revocationEndpoint: null,
+    userinfoFields: {},
+    tokenExchange: null,
     jwksUri: null,
   };
 

@@ -4,7 +4,10 @@ import type { OAuthProviderConfig } from '../config';
 export type IdentitySource = 'id_token' | 'userinfo' | 'github';
 
 export type Preset = Partial<
-  Omit<OAuthProviderConfig, 'client_id' | 'client_secret' | 'token_endpoint_auth_method' | 'private_key_jwk'>
+  Omit<
+    OAuthProviderConfig,
+    'client_id' | 'client_secret' | 'token_endpoint_auth_method' | 'private_key_jwk' | 'token_exchange'
+  >
 > & { identity: IdentitySource };
 
 export const PRESETS: Record<string, Preset> = {

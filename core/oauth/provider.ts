@@ -2,7 +2,7 @@
  * A configured provider made whole: preset values, then OIDC discovery for an `issuer`, then
  * the explicit endpoints of OAUTH_PROVIDERS, each overriding the one before.
  */
-import type { ClientKey, OAuthProviderConfig } from '../config';
+import type { ClientKey, OAuthProviderConfig, TokenExchangeConfig, UserinfoFields } from '../config';
 import { err, ok, type Result } from '../result';
 import { discover } from './discovery';
 import { type IdentitySource, PRESETS } from './presets';
@@ -23,6 +23,10 @@ export interface Provider {
   authorizationEndpoint: string;
   tokenEndpoint: string;
   userinfoEndpoint: string | null;
+  /** Where the identity is in a userinfo answer (empty: the standard claims). */
+  userinfoFields: UserinfoFields;
+  /** The hook that trades the code's tokens for others (Meta's long-lived tokens); null: none. */
+  tokenExchange: (TokenExchangeConfig & { clientSecret: string }) | null;
   /** RFC 7009 token revocation; null when the provider offers none. */
   revocationEndpoint: string | null;
   jwksUri: string | null;
@@ -75,6 +79,11 @@ export async function resolveProvider(
     tokenEndpoint: merged.token_endpoint,
     userinfoEndpoint: merged.userinfo_endpoint ?? null,
     revocationEndpoint: merged.revocation_endpoint ?? null,
+    userinfoFields: merged.userinfo_fields ?? {},
+    // The configuration's check guarantees a client secret beside token_exchange.
+    tokenExchange: config.token_exchange
+      ? { ...config.token_exchange, clientSecret: config.client_secret as string }
+      : null,
     jwksUri: merged.jwks_uri ?? null,
   });
 }

@@ -7,6 +7,7 @@
  */
 import { toProfile, type UserRow } from '../../core/db/users';
 import { signAccessToken } from '../../core/jwt';
+import { exchangeTokens } from '../../core/oauth/exchange';
 import { guarded } from '../../core/oauth/guard';
 import { exchangeCode } from '../../core/oauth/tokens';
 import type { PendingFlow } from '../../objects/oauth-state/api';
@@ -73,8 +74,16 @@ export async function completeCallback(
       throw new ApiError('upstream_unavailable', 'The sign-in provider is unavailable.');
     throw new ApiError('unauthorized', 'The provider refused the code, or its ID token did not verify.');
   }
-  const identity = await readIdentity(provider, tokens.value);
-  const { user } = await settleAccount(rc, { flow, provider: provider.name, identity, tokens: tokens.value });
+  const codeTokens = tokens.value;
+  // Before the identity is read and anything is stored: the tokens kept are the traded ones.
+  const traded = provider.tokenExchange ? await guarded(provider.name, () => exchangeTokens(provider, codeTokens)) : tokens;
+  if (!traded.ok) {
+    if (traded.error.type === 'unavailable')
+      throw new ApiError('upstream_unavailable', 'The sign-in provider is unavailable.');
+    throw new ApiError('unauthorized', 'The provider refused to exchange the token.');
+  }
+  const identity = await readIdentity(provider, traded.value);
+  const { user } = await settleAccount(rc, { flow, provider: provider.name, identity, tokens: traded.value });
   if (flow.intent === 'link') return redirect(withParams(back, { linked: provider.name }));
   return signIn(rc, flow, user, provider.name, back);
 }
