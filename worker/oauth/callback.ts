@@ -76,7 +76,9 @@ export async function completeCallback(
   }
   const codeTokens = tokens.value;
   // Before the identity is read and anything is stored: the tokens kept are the traded ones.
-  const traded = provider.tokenExchange ? await guarded(provider.name, () => exchangeTokens(provider, codeTokens)) : tokens;
+  const traded = provider.tokenExchange
+    ? await guarded(provider.name, () => exchangeTokens(provider, codeTokens))
+    : tokens;
   if (!traded.ok) {
     if (traded.error.type === 'unavailable')
       throw new ApiError('upstream_unavailable', 'The sign-in provider is unavailable.');
