@@ -1,10 +1,9 @@
-import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, parseConfig } from '../core/config';
 import { claimsAt } from '../core/oauth/identity';
 import { uniqueEmail } from './helpers';
-import { landing, oauthEnv, roundTrip, send, signInWith } from './oauth-helpers';
+import { actorSees, landing, oauthEnv, roundTrip, send, signInWith } from './oauth-helpers';
 import { FakeProvider, type FakeUser, mockProviders } from './oauth-provider';
 
 let counter = 0;
@@ -125,8 +124,7 @@ describe('a provider with long-lived tokens (Meta’s exchange hook)', () => {
     const row = await connectionOf(tokens.user.id, name);
     expect(row?.refresh_token_enc).toBeNull();
     expect((row?.expires_at ?? 0) - Date.now()).toBeGreaterThan(59 * 86_400_000);
-    // The actor reads OAUTH_PROVIDERS from its own env, which the tests' override does not reach.
-    await runInDurableObject(env.USER.getByName(tokens.user.id), (instance) => void Reflect.set(instance, 'env', e));
+    await actorSees(tokens.user.id, e);
     const answer = await send(e, `/v1/me/connections/${name}/token`, { token: tokens.access_token });
     expect(((await answer.json()) as { access_token: string }).access_token).toBe(long);
   });

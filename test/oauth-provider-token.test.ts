@@ -4,8 +4,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../core/config';
 import { seal, unseal } from '../core/crypto-box';
 import { tokenContext } from '../core/oauth/sealing';
-import { expectError, type Tokens, uniqueEmail } from './helpers';
-import { oauthEnv, send, signInWith } from './oauth-helpers';
+import { expectError, type Tokens } from './helpers';
+import { actorSees, connectedUser, oauthEnv, send } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
 import { ageSignIn } from './sign-in-age';
 
@@ -46,17 +46,7 @@ describe('GET /v1/me/connections/{provider}/token', () => {
     }
   });
 
-  /** A user signed in through `provider` (their session is recent), with an hour-long token. */
-  async function connected(fake: FakeProvider, provider: string): Promise<Tokens> {
-    const tokens = await signInWith(e, fake, provider, {
-      sub: `sub-${crypto.randomUUID()}`,
-      email: uniqueEmail(provider),
-      email_verified: true,
-    });
-    // The actor reads OAUTH_PROVIDERS from its own env, which the tests' override does not reach.
-    await runInDurableObject(env.USER.getByName(tokens.user.id), (instance) => void Reflect.set(instance, 'env', e));
-    return tokens;
-  }
+  const connected = (fake: FakeProvider, provider: string) => connectedUser(e, fake, provider);
 
   const tokenOf = (token: string, provider: string, query = '') =>
     send(e, `/v1/me/connections/${provider}/token${query}`, { token });
@@ -293,10 +283,7 @@ describe('GET /v1/me/connections/{provider}/token', () => {
     mockProviders(acme);
     const limited = { ...e, RATE_LIMITS: JSON.stringify({ provider_token: { limit: 2, window_s: 60 } }) } as Env;
     const user = await connected(acme, 'acme');
-    await runInDurableObject(
-      env.USER.getByName(user.user.id),
-      (instance) => void Reflect.set(instance, 'env', limited),
-    );
+    await actorSees(user.user.id, limited);
     const get = () => send(limited, '/v1/me/connections/acme/token', { token: user.access_token });
     expect((await get()).status).toBe(200);
     expect((await get()).status).toBe(200);

@@ -1,8 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { expectError, PASSWORD, type Tokens, uniqueEmail } from './helpers';
-import { oauthEnv, roundTrip, send, signInWith } from './oauth-helpers';
+import { expectError, PASSWORD, type Tokens } from './helpers';
+import { connectedUser, oauthEnv, roundTrip, send } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
 
 describe('provider tokens are revoked at the provider when they are dropped', () => {
@@ -32,15 +32,7 @@ describe('provider tokens are revoked at the provider when they are dropped', ()
     delete acme.outage['/revoke'];
   });
 
-  async function connected(fake: FakeProvider, provider: string): Promise<Tokens> {
-    const tokens = await signInWith(e, fake, provider, {
-      sub: `sub-${crypto.randomUUID()}`,
-      email: uniqueEmail(provider),
-      email_verified: true,
-    });
-    await runInDurableObject(env.USER.getByName(tokens.user.id), (instance) => void Reflect.set(instance, 'env', e));
-    return tokens;
-  }
+  const connected = (fake: FakeProvider, provider: string) => connectedUser(e, fake, provider);
 
   /** Links a second provider to a signed-in user, as the link flow would have. */
   async function linkAlso(user: Tokens, fake: FakeProvider, provider: string) {
