@@ -23,8 +23,8 @@ export class MaintenanceObject extends DurableObject<Env> {
   }
 
   /** Starts the data key sweep (its alarm does the work), or answers the id of the one under way. */
-  async startSweep(trigger: SweepState['trigger']): Promise<{ id: string; started: boolean }> {
-    return startSweep(this.ctx.storage, configFrom(this.env).dataKeys, trigger, await this.backupRunning());
+  async startSweep(request: StartRequest): Promise<{ id: string; started: boolean }> {
+    return startSweep(this.ctx.storage, configFrom(this.env).dataKeys, request, await this.backupRunning());
   }
 
   /** The sweep under way, else the last one; null before the first. */

@@ -125,7 +125,7 @@ describe('data key rotation: the sweep', () => {
   it('resumes from the position it saved instead of starting over', async () => {
     const { user, stale } = await userWithStaleSecret();
     await staleConnection(user.user.id, 'resume');
-    await maintenance().startSweep('manual');
+    await maintenance().startSweep({ trigger: 'manual' });
     // As if an alarm had finished the TOTP secrets and the isolate had died after saving that.
     await runInDurableObject(maintenance(), async (_instance: MaintenanceObject, state) => {
       const saved = (await state.storage.get<SweepState>(SWEEP_KEY)) as SweepState;
@@ -141,17 +141,26 @@ describe('data key rotation: the sweep', () => {
   });
 
   it('answers the sweep under way instead of starting a second one', async () => {
-    const first = await maintenance().startSweep('manual');
-    const second = await maintenance().startSweep('cron');
+    const first = await maintenance().startSweep({ trigger: 'manual' });
+    const second = await maintenance().startSweep({ trigger: 'cron', scheduledTime: Date.now() });
     expect(second).toEqual({ id: first.id, started: false });
     await drainAlarms();
+  });
+
+  it('starts one sweep for a cron tick delivered twice', async () => {
+    const tick = { trigger: 'cron', scheduledTime: Date.parse('2026-10-21T03:17:00Z') } as const;
+    const first = await maintenance().startSweep(tick);
+    await drainAlarms();
+    expect(first.started).toBe(true);
+    expect(await maintenance().startSweep(tick)).toEqual({ id: first.id, started: false });
+    expect(await drainAlarms()).toBe(0);
   });
 
   it('waits for a backup run under way, then finishes after it', async () => {
     await userWithStaleSecret();
     const backup = await maintenance().startBackup({ trigger: 'manual' });
     expect(backup.ok).toBe(true);
-    const sweep = await maintenance().startSweep('manual');
+    const sweep = await maintenance().startSweep({ trigger: 'manual' });
     await drainAlarms();
     const after = await status();
     expect(after.sweep).toMatchObject({ id: sweep.id, status: 'complete' });

@@ -7,9 +7,10 @@ import { MAINTENANCE_NAME } from '../objects/maintenance/api';
 
 export async function runScheduled(controller: ScheduledController, env: Env, _ctx?: ExecutionContext): Promise<void> {
   const maintenance = env.MAINTENANCE.getByName(MAINTENANCE_NAME);
-  const result = await maintenance.startBackup({ trigger: 'cron', scheduledTime: controller.scheduledTime });
+  const tick = { trigger: 'cron', scheduledTime: controller.scheduledTime } as const;
+  const result = await maintenance.startBackup(tick);
   if (result.ok) log('info', 'scheduled backup', { backup_id: result.value.id, started: result.value.started });
   else log('error', 'scheduled backup could not start', { reason: result.error.type });
-  const sweep = await maintenance.startSweep('cron');
+  const sweep = await maintenance.startSweep(tick);
   log('info', 'scheduled data key sweep', { sweep_id: sweep.id, started: sweep.started });
 }

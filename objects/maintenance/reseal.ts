@@ -11,9 +11,13 @@ import { seal, unseal } from '../../core/crypto-box';
 import { replaceSealed, SEALED_FIELDS, valuesNotUnder } from '../../core/db/sealed-values';
 import { randomId } from '../../core/encoding';
 import { describeError, log } from '../../core/log';
+import type { StartRequest } from './start';
+import type { DeliveredCron } from './state';
 
 export const SWEEP_KEY = 'reseal:run';
 export const LAST_SWEEP_KEY = 'reseal:last';
+/** The last cron tick that started a sweep: a tick delivered twice starts one. */
+const SWEEP_CRON_KEY = 'reseal:cron';
 export const SWEEP_PAGE = 100;
 const SLICE_MS = 60_000;
 const MAX_ATTEMPTS = 5;
@@ -36,17 +40,22 @@ export interface SweepState {
   attempts: number;
 }
 
-/** Starts a sweep, or answers the one under way; false for `started` in that case. */
+/** Starts a sweep, or answers the one under way (or the one this cron tick started); `started` false then. */
 export async function startSweep(
   storage: DurableObjectStorage,
   keys: readonly DataKey[],
-  trigger: SweepState['trigger'],
+  request: StartRequest,
   backupRunning: boolean,
 ): Promise<{ id: string; started: boolean }> {
+  const { trigger } = request;
   const current = await storage.get<SweepState>(SWEEP_KEY);
   if (current) {
     if (!backupRunning && (await storage.getAlarm()) === null) await storage.setAlarm(Date.now());
     return { id: current.id, started: false };
+  }
+  if (request.trigger === 'cron') {
+    const last = await storage.get<DeliveredCron>(SWEEP_CRON_KEY);
+    if (last?.scheduledTime === request.scheduledTime) return { id: last.id, started: false };
   }
   const state: SweepState = {
     id: randomId(),
@@ -63,6 +72,9 @@ export async function startSweep(
     attempts: 0,
   };
   await storage.put(SWEEP_KEY, state);
+  if (request.trigger === 'cron') {
+    await storage.put(SWEEP_CRON_KEY, { scheduledTime: request.scheduledTime, id: state.id } satisfies DeliveredCron);
+  }
   // A backup's alarm carries the sweep on once that run is over.
   if (!backupRunning) await storage.setAlarm(Date.now());
   log('info', 'data key sweep started', { sweep_id: state.id, trigger, kid: state.kid });

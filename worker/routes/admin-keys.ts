@@ -28,7 +28,7 @@ export const adminKeyRoutes = [
       202: { description: 'The sweep is under way (or, while one is going, its id).', schema: BackupStarted },
     },
     async handle({ rc, reply }) {
-      const started = await rc.env.MAINTENANCE.getByName(MAINTENANCE_NAME).startSweep('manual');
+      const started = await rc.env.MAINTENANCE.getByName(MAINTENANCE_NAME).startSweep({ trigger: 'manual' });
       return reply(202, { id: started.id });
     },
   }),
