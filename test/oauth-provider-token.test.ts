@@ -204,6 +204,20 @@ describe('GET /v1/me/connections/{provider}/token', () => {
     expect(keeper.tokenRequests.filter((r) => r.form.get('refresh_token') === refreshToken)).toHaveLength(2);
   });
 
+  it('answers an access token an older data key sealed, and seals it again under the current key', async () => {
+    mockProviders(acme);
+    const user = await connected(acme, 'acme');
+    const access = acme.accessTokens.at(-1) ?? '';
+    const context = tokenContext(user.user.id, 'acme', 'access');
+    await env.DB.prepare('UPDATE oauth_accounts SET access_token_enc = ? WHERE user_id = ? AND provider = ?')
+      .bind(await seal([previous], access, context), user.user.id, 'acme')
+      .run();
+    expect((await ok(await tokenOf(user.access_token, 'acme'))).access_token).toBe(access);
+    const stored = (await row(user.user.id, 'acme'))?.access_token_enc ?? '';
+    expect(stored.startsWith(`v2.${current.kid}.`)).toBe(true);
+    expect((await unseal([current], stored, context))?.plaintext).toBe(access);
+  });
+
   it('answers 409 connection_reauth_required with the link URL when the provider refuses the refresh', async () => {
     mockProviders(acme);
     const user = await connected(acme, 'acme');
