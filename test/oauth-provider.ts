@@ -70,6 +70,8 @@ export class FakeProvider {
   revocable = true;
   /** Tokens revoked at `/revoke`, in order, with their hints. */
   readonly revoked: { token: string; hint: string | null }[] = [];
+  /** How long a path takes to answer (ms), for answers that come slowly. */
+  readonly slow: Record<string, number> = {};
   /** How many of the next requests to a path (`/token`, `/userinfo`, …) answer 503; Infinity: down. */
   readonly outage: Record<string, number> = {};
   /** The users behind access tokens handed out for a code. */
@@ -136,6 +138,8 @@ export class FakeProvider {
     const url = new URL(request.url);
     if (url.origin !== new URL(this.issuer).origin) return null;
     this.requests.push(`${request.method} ${url.pathname}`);
+    const delay = this.slow[url.pathname];
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
     const down = this.outage[url.pathname] ?? 0;
     if (down > 0) {
       this.outage[url.pathname] = down - 1;

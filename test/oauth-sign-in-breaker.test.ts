@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BREAKER_THRESHOLD } from '../core/oauth/breaker';
+import { GUARD_RETRY_BUDGET_MS } from '../core/oauth/guard';
 import { uniqueEmail } from './helpers';
 import { landing, oauthEnv, roundTrip, sendCallback, start } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
@@ -55,6 +56,15 @@ describe('sign-in calls to a provider: retries and the breaker', () => {
     const callback = await roundTrip(e, fake, name, user());
     expect(landing(callback).searchParams.get('login_code')).not.toBeNull();
     expect(count(fake, 'GET /userinfo')).toBe(3);
+  });
+
+  it('does not repeat a call that failed slowly: the user has waited long enough', async () => {
+    const { name, fake, e } = await fresh(true);
+    fake.outage['/userinfo'] = Number.POSITIVE_INFINITY;
+    fake.slow['/userinfo'] = GUARD_RETRY_BUDGET_MS + 200;
+    const callback = await roundTrip(e, fake, name, user());
+    expect(landing(callback).searchParams.get('error')).toBe('upstream_unavailable');
+    expect(count(fake, 'GET /userinfo')).toBe(1);
   });
 
   it('opens after repeated outages: the next sign-in answers upstream_unavailable without calling the provider', async () => {
