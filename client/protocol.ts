@@ -49,7 +49,7 @@ export interface Conflict {
   payload: JsonValue;
 }
 
-export type ErrorCode = 'invalid_request' | 'payload_too_large' | 'rate_limited' | 'internal';
+export type ErrorCode = 'invalid_request' | 'payload_too_large' | 'rate_limited' | 'quota_exceeded' | 'internal';
 
 export type ServerFrame =
   | { type: 'challenge'; nonce: string }
@@ -58,11 +58,12 @@ export type ServerFrame =
   | Conflict
   | ({ type: 'event' } & RealtimeEvent)
   | { type: 'replay'; events: RealtimeEvent[]; next_after: number | null }
+  | { type: 'resync_required'; id?: string; horizon: number }
   | { type: 'error'; id?: string; code: ErrorCode; message: string };
 
 export type ClientFrame =
   | { type: 'hello'; device_id: string; nonce: string; v: 1 }
   | { type: 'auth'; signature: string }
   | ({ type: 'event' } & OutgoingEvent)
-  | { type: 'replay'; after: number; limit?: number }
+  | { type: 'replay'; after: number; limit?: number; id?: string }
   | { type: 'ack'; seq: number };

@@ -16,6 +16,19 @@ const DEFAULT_RATE_LIMITS = {
   provider_token: { limit: 30, window_s: 60 },
 } as const;
 
+/**
+ * The per-user event log's bounds: appends past `max_events` or `max_bytes` are refused
+ * (507 `quota_exceeded`), far below a Durable Object's 10 GB; superseded keyed events older
+ * than `compact_after_days` may be dropped (0: never).
+ */
+const DEFAULT_EVENT_LOG_LIMITS = {
+  max_events: 1_000_000,
+  max_bytes: 1024 * 1024 * 1024,
+  compact_after_days: 30,
+} as const;
+/** The most a user's log may be allowed to hold: half of a Durable Object's storage. */
+const MAX_LOG_BYTES = 5 * 1024 * 1024 * 1024;
+
 /** Values that are placeholders, not secrets. */
 const PLACEHOLDERS = /^(changeme|change-me|secret|password|test|dev|default|example|x+|0+)$/i;
 
@@ -128,6 +141,21 @@ const RateLimits = v.strictObject({
   provider_token: v.optional(Bucket, DEFAULT_RATE_LIMITS.provider_token),
 });
 
+const whole = (min: number, max: number) =>
+  v.pipe(
+    v.number(`must be an integer from ${min} to ${max}`),
+    v.integer(`must be an integer from ${min} to ${max}`),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
+const EventLogLimits = v.strictObject({
+  max_events: v.optional(whole(1, 100_000_000), DEFAULT_EVENT_LOG_LIMITS.max_events),
+  max_bytes: v.optional(whole(1024, MAX_LOG_BYTES), DEFAULT_EVENT_LOG_LIMITS.max_bytes),
+  compact_after_days: v.optional(whole(0, 3650), DEFAULT_EVENT_LOG_LIMITS.compact_after_days),
+});
+export type EventLogLimits = v.InferOutput<typeof EventLogLimits>;
+
 /** A private key for `private_key_jwt`: its `kty`, `crv` and `alg` must agree. */
 const ClientKey = v.pipe(
   v.looseObject({
@@ -228,6 +256,9 @@ const EnvSchema = v.pipe(
     ),
     REQUEST_TIMEOUT_MS: int(100, 600_000, 30_000),
     BACKUP_RETENTION: int(1, 1000, 7),
+    EVENT_LOG_LIMITS: v.optional(jsonObject(EventLogLimits), '{}'),
+    AUDIT_RETENTION_DAYS: int(1, 3650, 400),
+    ACTOR_EXPORT_DELAY_S: int(1, 86_400, 60),
     APP_NAME: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64)), 'durable-backend'),
     APP_VERSION: v.optional(v.string(), '0.0.0'),
     BUILD_ID: v.optional(v.string(), 'unknown'),
@@ -282,6 +313,11 @@ export interface Config {
   rateLimits: Record<RateLimitBucket, { limit: number; window_s: number }>;
   requestTimeoutMs: number;
   backupRetention: number;
+  eventLogLimits: EventLogLimits;
+  /** Audit entries older than this many days are deleted by the nightly maintenance run. */
+  auditRetentionDays: number;
+  /** A user actor exports its log to R2 this long after an append (the recovery point of actor state). */
+  actorExportDelayMs: number;
   /** Shown to users, such as the issuer in authenticator apps. */
   appName: string;
   version: string;
@@ -316,6 +352,9 @@ export function parseConfig(env: Record<string, unknown>): Config {
     rateLimits: e.RATE_LIMITS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     backupRetention: e.BACKUP_RETENTION,
+    eventLogLimits: e.EVENT_LOG_LIMITS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    actorExportDelayMs: e.ACTOR_EXPORT_DELAY_S * 1000,
     appName: e.APP_NAME,
     version: e.APP_VERSION,
     build: e.BUILD_ID,

@@ -13,6 +13,7 @@ const SCRIPTS = [
   'scripts/client-generate.ts',
   'bench/auth.ts',
   'bench/realtime.ts',
+  'bench/backup.ts',
 ];
 
 let box: Sandbox;

@@ -5,8 +5,7 @@
  * so nothing depends on the instance surviving between events.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { touchDevice } from '../core/db/devices';
-import { describeError, log } from '../core/log';
+import { recordMetric } from '../core/metrics';
 import type { EventOut } from '../core/schemas/events';
 import { type DeviceRecord, readConnectRequest } from './device/connect';
 import { catchUp, deliverInOrder, type ReadLog } from './device/deliver';
@@ -14,13 +13,16 @@ import { handshakeStep } from './device/handshake';
 import { HANDSHAKE_MS, readySockets, refuse, send, setState, stateOf } from './device/socket';
 import { handleFrame } from './device/socket-context';
 import { DeviceStore } from './device/store';
+import { failureReporter, type ReportFailure } from './shared/report';
 
 export class DeviceObject extends DurableObject<Env> {
   private readonly store: DeviceStore;
+  private readonly reportFailure: ReportFailure;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new DeviceStore(ctx.storage.kv);
+    this.reportFailure = failureReporter(() => this.env, ctx, 'device');
     // Keep-alive pings are answered by the runtime without waking the actor.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
@@ -42,6 +44,7 @@ export class DeviceObject extends DurableObject<Env> {
     this.store.remember(record);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
+    recordMetric(this.env.METRICS, { kind: 'ws_connect' });
     if (this.store.revoked()) {
       refuse(server, 'device revoked');
     } else {
@@ -69,7 +72,7 @@ export class DeviceObject extends DurableObject<Env> {
       }
       await this.becomeReady(ws, record);
     } catch (error) {
-      log('error', 'device socket failed', { device_id: record.deviceId, ...describeError(error) });
+      this.reportFailure(error, 'socket_message', { user_id: record.userId, device_id: record.deviceId });
       if (state.phase === 'ready') send(ws, { type: 'error', code: 'internal', message: 'Something went wrong.' });
       else if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'internal error');
     }
@@ -86,23 +89,15 @@ export class DeviceObject extends DurableObject<Env> {
     // A relay that came while the head was being learnt found this socket not ready yet.
     const relayed = this.store.lastRelayed();
     if (relayed > head) await catchUp(() => [ws], record.deviceId, relayed, this.readLog(record));
-    await this.seen(record);
   }
 
-  /** Records `last_seen_at` in D1; a failed write is logged, never fatal to the socket. */
-  private async seen(record: DeviceRecord): Promise<void> {
-    try {
-      await touchDevice(this.env.DB, record.deviceId);
-    } catch (error) {
-      log('warn', 'last_seen_at not recorded', { device_id: record.deviceId, ...describeError(error) });
-    }
-  }
-
-  override async webSocketClose(ws: WebSocket): Promise<void> {
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    recordMetric(this.env.METRICS, { kind: 'ws_close', code });
     await this.socketGone(ws);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    recordMetric(this.env.METRICS, { kind: 'ws_close', code: 1006 });
     await this.socketGone(ws);
   }
 
@@ -112,7 +107,6 @@ export class DeviceObject extends DurableObject<Env> {
     if (stateOf(ws).phase !== 'ready' || !record || this.store.revoked()) return;
     if (this.sockets(ws).length > 0) return;
     await this.user(record).devicePresence(record.deviceId, false, this.store.nextStamp());
-    await this.seen(record);
   }
 
   /** Handshake deadlines: sockets due by the time this alarm was set for are closed with 1008. */

@@ -9,6 +9,7 @@ import { advanceRun, type RunContext } from './maintenance/advance';
 import { advanceSweep, type SweepState, startSweep, sweepStatus } from './maintenance/reseal';
 import { type StartedRun, type StartFailure, type StartRequest, startRun } from './maintenance/start';
 import { RUN_KEY } from './maintenance/state';
+import { failureReporter } from './shared/report';
 
 export class MaintenanceObject extends DurableObject<Env> {
   /** A storage round trip, for readiness checks. */
@@ -47,6 +48,9 @@ export class MaintenanceObject extends DurableObject<Env> {
       db: this.env.DB,
       bucket: this.env.BACKUPS,
       retention: configFrom(this.env).backupRetention,
+      auditRetentionDays: configFrom(this.env).auditRetentionDays,
+      metrics: this.env.METRICS,
+      reportFailure: failureReporter(() => this.env, this.ctx, 'maintenance'),
     };
   }
 }

@@ -6,18 +6,35 @@
 import { DurableObject } from 'cloudflare:workers';
 import { configFrom } from '../core/config';
 import { addKeyUsage } from '../core/db/api-keys';
+import { listConnections } from '../core/db/oauth-accounts';
 import type { Profile } from '../core/db/users';
+import { log } from '../core/log';
+import { recordMetric } from '../core/metrics';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
 import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter } from './shared/counters';
 import { migrate } from './shared/migrate';
-import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
+import { failureReporter } from './shared/report';
+import { type AuditCursor, type AuditEntry, type AuditInput, AuditTrail } from './user/audit-trail';
+import {
+  type Ack,
+  type AppendFailure,
+  type AppendInput,
+  EventLog,
+  type LogQuota,
+  type ResyncRequired,
+} from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
+import { deleteExports, type ExportContext, exportedSoFar, exportLog } from './user/log-export';
+import { completeLoad, type LoadFailure, type LoadPart, loadEvents } from './user/log-load';
+import { type LogState, LogTotals } from './user/log-state';
+import { logLimitsOf, runUpkeep } from './user/log-upkeep';
 import { OAuthRefresher } from './user/oauth-refresh';
 import { type ProviderAccess, type ProviderAccessFailure, providerAccess } from './user/oauth-token';
-import { Presence } from './user/presence';
+import { prepareRestore, type RestoreTarget } from './user/point-in-time';
+import { type DeviceActivity, Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
 import { relayEvent } from './user/relay';
 import { Scheduler } from './user/scheduler';
@@ -30,6 +47,17 @@ import {
   type SessionView,
 } from './user/sessions';
 import { SingleUseTokens } from './user/single-use-tokens';
+import { type SnapshotCursor, type SnapshotPage, snapshotPage } from './user/snapshot';
+
+/** What the operator sees of a user's storage (GET /v1/admin/users/{id}/storage). */
+export interface StorageStats extends LogState {
+  head: number;
+  /** The actor's whole SQLite database, as the runtime reports it. */
+  databaseBytes: number;
+  quota: LogQuota;
+  /** The log as exported to R2 by this actor (user/log-export.ts). */
+  exported: { seq: number; events: number; bytes: number };
+}
 
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
 
@@ -44,6 +72,7 @@ export class UserObject extends DurableObject<Env> {
   private factorGuard!: AttemptGuard;
   private eventLog!: EventLog;
   private presence!: Presence;
+  private auditTrail!: AuditTrail;
   private profile!: ProfileCache;
   private tokens!: SingleUseTokens;
   private keyUsage!: KeyUsageCounter;
@@ -70,11 +99,32 @@ export class UserObject extends DurableObject<Env> {
     this.factorGuard = new AttemptGuard(sql, 'factor_guard');
     this.eventLog = new EventLog(sql, this.ctx.storage);
     this.presence = new Presence(sql);
+    this.auditTrail = new AuditTrail(
+      sql,
+      this.ctx.storage.kv,
+      this.env.DB,
+      this.userId,
+      () => configFrom(this.env).auditRetentionDays * 86_400_000,
+    );
     this.profile = new ProfileCache(sql);
     this.tokens = new SingleUseTokens(sql, this.userId);
     this.keyUsage = new KeyUsageCounter(sql);
-    this.scheduler = new Scheduler(sql, this.ctx.storage);
-    this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env), this.userId);
+    this.scheduler = new Scheduler(
+      sql,
+      this.ctx.storage,
+      failureReporter(() => this.env, this.ctx, 'user'),
+      {
+        user_id: this.userId,
+      },
+    );
+    this.oauthRefresher = new OAuthRefresher(
+      sql,
+      this.env.DB,
+      () => configFrom(this.env),
+      this.userId,
+      this.auditTrail,
+      this.env.METRICS,
+    );
   }
 
   /** Stores or refreshes the cached profile after a change in D1. */
@@ -146,17 +196,19 @@ export class UserObject extends DurableObject<Env> {
   }
 
   /** The actor's share of a data export. */
-  exportState(): { sessions: SessionView[]; events: EventOut[] } {
-    return { sessions: this.sessions.list(null), events: this.eventLog.all() };
+  async exportState(): Promise<{ sessions: SessionView[]; events: EventOut[]; audit_log: AuditEntry[] }> {
+    return { sessions: this.sessions.list(null), events: this.eventLog.all(), audit_log: await this.auditTrail.all() };
   }
 
-  /** Forgets everything: every session, counter and cached copy (account deletion). */
+  /** Forgets everything: every session, counter, cached copy and its own backup in R2 (account deletion). */
   async erase(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.open();
     // A sign-in that raced the deletion must not leave a working session behind.
     this.ctx.storage.kv.put('erased', true);
+    // Last: a failure here leaves objects in R2 (the error says so), never state in the actor.
+    await deleteExports(this.env.BACKUPS, this.userId);
   }
 
   private erased(): boolean {
@@ -244,23 +296,118 @@ export class UserObject extends DurableObject<Env> {
     await this.scheduler.run({
       key_usage: () => this.flushKeyUsage(),
       oauth_refresh: (now) => this.oauthRefresher.run(now),
+      log_upkeep: async (now) => this.upkeep(now),
+      log_export: (now) => exportLog(this.exportContext(), now),
     });
+  }
+
+  private exportContext(): ExportContext {
+    return {
+      sql: this.ctx.storage.sql,
+      bucket: this.env.BACKUPS,
+      db: this.env.DB,
+      userId: this.userId,
+      profile: () => {
+        const profile = this.profile.get();
+        return profile ? { ...profile } : null;
+      },
+    };
+  }
+
+  private get logLimits() {
+    return logLimitsOf(configFrom(this.env).eventLogLimits);
+  }
+
+  /** Purges expired events and compacts superseded ones (user/log-upkeep.ts). */
+  private upkeep(now: number): number | null {
+    const outcome = runUpkeep(this.ctx.storage.sql, this.ctx.storage, now, this.logLimits.compactAfterMs);
+    if (outcome.purged || outcome.compacted) {
+      log('info', 'event log upkeep', { user_id: this.userId, purged: outcome.purged, compacted: outcome.compacted });
+    }
+    return outcome.nextDue;
   }
 
   // The ordered event log and the relay to the user's online devices (DESIGN.md §5).
 
-  /** Appends an event (or acks a retried id again); a new event is relayed after commit. */
-  appendEvent(input: AppendInput): Result<Ack, AppendFailure> {
-    const result = this.eventLog.append(input);
+  /**
+   * Appends an event (or acks a retried id again); a new event is relayed after commit, and the
+   * upkeep is scheduled for when it expires or when an older version of its key may be compacted.
+   */
+  async appendEvent(input: AppendInput): Promise<Result<Ack, AppendFailure>> {
+    const { quota, compactAfterMs } = this.logLimits;
+    const now = Date.now();
+    const result = this.eventLog.append(input, quota, now);
     if (!result.ok) return result;
     const { ack, event } = result.value;
-    if (event) this.ctx.waitUntil(relayEvent(this.env, this.presence, event));
+    if (!event) return ok(ack);
+    recordMetric(this.env.METRICS, { kind: 'event_appended', transport: input.deviceId === null ? 'http' : 'socket' });
+    this.ctx.waitUntil(relayEvent(this.env, this.presence, event));
+    const superseding = event.version !== null && event.version > 1 && compactAfterMs !== null;
+    const due = Math.min(input.expiresAt ?? Infinity, superseding ? now + compactAfterMs : Infinity);
+    if (due !== Infinity) await this.scheduler.atLatest('log_upkeep', due);
+    await this.scheduler.atLatest('log_export', now + configFrom(this.env).actorExportDelayMs);
     return ok(ack);
   }
 
-  /** Events after `after`, oldest first, expired ones left out. */
+  /** Events after `after`, oldest first, expired ones left out: the device's own catch-up. */
   replayEvents(after: number, limit: number): ReplayOut {
     return this.eventLog.replay(after, limit);
+  }
+
+  /** A client's replay (HTTP, socket): refused before the compaction horizon. */
+  replayFrom(after: number, limit: number): Result<ReplayOut, ResyncRequired> {
+    return this.eventLog.replayFrom(after, limit);
+  }
+
+  /** A page of the current value of every live keyed event (user/snapshot.ts). */
+  snapshotEvents(after: SnapshotCursor | null, limit: number): SnapshotPage {
+    return snapshotPage(this.ctx.storage.sql, this.eventLog.head(), after, limit);
+  }
+
+  /** The operator's restore: a batch of a backup's events (user/log-load.ts). */
+  loadLog(part: LoadPart): Result<{ events: number }, LoadFailure> {
+    return loadEvents(this.ctx.storage.sql, this.ctx.storage, part);
+  }
+
+  /**
+   * The operator's restore, after the last batch: the log is exported again from this
+   * environment, and the connections' token refreshes are scheduled again.
+   */
+  async completeLog(state: Parameters<typeof completeLoad>[2]): Promise<{ events: number; head: number }> {
+    const done = completeLoad(this.ctx.storage.sql, this.ctx.storage, state);
+    // The refresh schedules of the user's connections are not in a backup: re-armed from D1.
+    for (const connection of await listConnections(this.env.DB, this.userId)) {
+      this.oauthRefresher.track(connection.provider, connection.refreshTokenEnc ? connection.expiresAt : null);
+    }
+    await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
+    await this.scheduler.atLatest('log_upkeep', Date.now());
+    await this.scheduler.atLatest('log_export', Date.now() + configFrom(this.env).actorExportDelayMs);
+    return done;
+  }
+
+  /**
+   * Point-in-time recovery, step one: arranges for the actor's storage to come back as it was
+   * at `at` (or at a bookmark) when it next starts; answers that bookmark and the current one,
+   * which undoes it. Step two is `restart`.
+   */
+  prepareRestore(target: RestoreTarget): ReturnType<typeof prepareRestore> {
+    return prepareRestore(this.ctx.storage, target);
+  }
+
+  /** Point-in-time recovery, step two: ends this instance, so the next call finds the restored storage. */
+  restart(): void {
+    this.ctx.abort('restoring a point in time');
+  }
+
+  /** Sizes and counts of this user's storage, for the operator. */
+  storageStats(): StorageStats {
+    return {
+      ...new LogTotals(this.ctx.storage.sql).read(),
+      head: this.eventLog.head(),
+      databaseBytes: this.ctx.storage.sql.databaseSize,
+      quota: this.logLimits.quota,
+      exported: exportedSoFar(this.ctx.storage.sql),
+    };
   }
 
   /** A DeviceObject reports whether it has a live socket; answers the log's head. */
@@ -269,9 +416,19 @@ export class UserObject extends DurableObject<Env> {
     return this.eventLog.head();
   }
 
-  /** Ids of the devices with a live socket. */
-  onlineDevices(): string[] {
-    return this.presence.online();
+  /** Each device that ever connected: whether it has a live socket, and when it was last seen. */
+  deviceActivity(): DeviceActivity[] {
+    return this.presence.activity();
+  }
+
+  // ─── The audit trail ───────────────────────────────────────────────────────────────────
+
+  recordAudit(input: AuditInput): Promise<void> {
+    return this.auditTrail.record(input);
+  }
+
+  listAudit(limit: number, before: AuditCursor | null): Promise<{ entries: AuditEntry[]; more: boolean }> {
+    return this.auditTrail.list(limit, before);
   }
 
   // ─── OAuth login and connected accounts (DESIGN.md §6) ───────────────────────────────────

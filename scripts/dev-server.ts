@@ -65,10 +65,18 @@ function stopGroup(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts the server and resolves once `/health` answers; `stop()` ends it and its files. */
-/** `vars` override wrangler.toml's variables for this server (they go into its .env file). */
-export async function startDevServer(root: string, vars: Record<string, string> = {}): Promise<DevServer> {
+/**
+ * Starts the server and resolves once `/health` answers; `stop()` ends it and its files.
+ * `vars` override wrangler.toml's variables for this server (they go into its .env file);
+ * `state` is a state directory to serve (and keep) instead of a new one.
+ */
+export async function startDevServer(
+  root: string,
+  vars: Record<string, string> = {},
+  options: { state?: string } = {},
+): Promise<DevServer> {
   const dir = mkdtempSync(join(tmpdir(), 'durable-backend-e2e-'));
+  const state = options.state ?? join(dir, 'state');
   const envFile = join(dir, '.env');
   const secrets = await generateSecrets();
   writeFileSync(
@@ -87,15 +95,11 @@ export async function startDevServer(root: string, vars: Record<string, string> 
     WRANGLER_HIDE_BANNER: 'true',
     CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
   };
-  const migrate = spawnSync(
-    'wrangler',
-    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(dir, 'state')],
-    {
-      cwd: root,
-      env: offline,
-      encoding: 'utf8',
-    },
-  );
+  const migrate = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
+    cwd: root,
+    env: offline,
+    encoding: 'utf8',
+  });
   if (migrate.status !== 0) throw new Error(`D1 migrations failed:\n${migrate.stdout}${migrate.stderr}`);
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = [
@@ -108,7 +112,7 @@ export async function startDevServer(root: string, vars: Record<string, string> 
     '--inspector-port',
     String(inspectorPort),
   ];
-  args.push('--env-file', envFile, '--persist-to', join(dir, 'state'), '--log-level', 'warn');
+  args.push('--env-file', envFile, '--persist-to', state, '--log-level', 'warn');
   args.push('--show-interactive-dev-session=false');
   const child = spawn('wrangler', args, {
     cwd: root,

@@ -64,14 +64,17 @@ describe('actor storage migrations', () => {
 
   it('are how the user actor builds its tables', async () => {
     expect(await storageOf(env.USER.getByName('migrations-user'))).toEqual({
-      version: 3,
+      version: 5,
       tables: [
         'api_key_usage',
+        'audit_log',
         'counters',
         'device_presence',
         'event_keys',
         'events',
         'factor_guard',
+        'log_segments',
+        'log_state',
         'login_guard',
         'oauth_breaker',
         'oauth_refresh',
@@ -127,6 +130,23 @@ describe('the user actor’s single-use tokens migration (V3)', () => {
         "SELECT name FROM sqlite_master WHERE name IN ('login_codes', 'mfa_challenges')",
       );
       expect(tables.toArray()).toEqual([]);
+    });
+  });
+});
+
+describe('the user actor’s event log totals migration (V4)', () => {
+  it('counts the events an older actor already stores, in the quota’s bytes', async () => {
+    await runInDurableObject(env.DEVICE.getByName('migrations-v4'), async (_instance, state) => {
+      const sql = state.storage.sql;
+      migrate(state.storage, USER_MIGRATIONS.slice(0, 3));
+      const insert = 'INSERT INTO events (seq, id, stream, key, payload, at) VALUES (?, ?, ?, ?, ?, 0)';
+      sql.exec(insert, 1, 'e1', 's', null, '"é"');
+      sql.exec(insert, 2, 'e22', 'st', 'k', '{"a":1}');
+      migrate(state.storage, USER_MIGRATIONS);
+      const row = sql.exec<{ events: number; bytes: number; horizon: number }>('SELECT * FROM log_state').one();
+      // payload, id, stream and key in UTF-8 ("é" is two bytes), plus 48 each.
+      const bytes = [4 + 2 + 1 + 0, 7 + 3 + 2 + 1].reduce((sum, n) => sum + n + 48, 0);
+      expect({ events: row.events, bytes: row.bytes, horizon: row.horizon }).toEqual({ events: 2, bytes, horizon: 0 });
     });
   });
 });

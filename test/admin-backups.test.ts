@@ -63,7 +63,7 @@ describe('operator endpoints: backups', () => {
     const id = await startBackup();
     expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const running = await detail(id);
-    expect(running).toMatchObject({ id, status: 'running', finished_at: null, tables: [] });
+    expect(running).toMatchObject({ id, status: 'running', finished_at: null, tables: [], users: null, events: null });
     expect(running.prefix).toMatch(/^backups\/.+\/$/);
 
     await drainAlarms();
@@ -77,6 +77,8 @@ describe('operator endpoints: backups', () => {
       started_at: manifest.started_at,
       finished_at: manifest.finished_at,
       tables: manifest.tables.map(({ name, rows, sha256, key }) => ({ name, rows, sha256, key })),
+      users: manifest.actors!.users,
+      events: manifest.actors!.events,
     });
   });
 

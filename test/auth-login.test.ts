@@ -1,14 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { hashPassword } from '../core/password';
-import { call, expectError, freshIp, login, PASSWORD, signup, uniqueEmail } from './helpers';
-
-const auditTypes = async (userId: string) =>
-  (
-    await env.DB.prepare('SELECT type FROM audit_log WHERE user_id = ? ORDER BY created_at, rowid')
-      .bind(userId)
-      .all<{ type: string }>()
-  ).results.map((r) => r.type);
+import { auditTypes, call, expectError, freshIp, login, PASSWORD, signup, uniqueEmail } from './helpers';
 
 describe('POST /v1/auth/login', () => {
   it('signs in with the right password and records it', async () => {

@@ -1,7 +1,7 @@
 import { listDurableObjectIds, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, expectError, freshIp, signup, type Tokens } from './helpers';
+import { auditDetails, call, expectError, freshIp, signup, type Tokens } from './helpers';
 
 const refresh = (refresh_token: string, ip?: string) =>
   call('/v1/auth/refresh', { method: 'POST', body: { refresh_token }, ip });
@@ -49,12 +49,7 @@ describe('POST /v1/auth/refresh', () => {
     await expectError(await refresh(tokens.refresh_token), 401, 'unauthorized');
     await expectError(await call('/v1/me', { token: next.access_token }), 401, 'unauthorized');
     await expectError(await refresh(next.refresh_token), 401, 'unauthorized');
-    const audit = await env.DB.prepare(
-      "SELECT count(*) AS n FROM audit_log WHERE user_id = ? AND type = 'refresh_reuse_detected'",
-    )
-      .bind(tokens.user.id)
-      .first<{ n: number }>();
-    expect(audit?.n).toBe(1);
+    expect(await auditDetails(tokens.user.id, 'refresh_reuse_detected')).toHaveLength(1);
   });
 
   it('leaves the user’s other sessions alone when one family is revoked for reuse', async () => {

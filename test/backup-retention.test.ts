@@ -82,3 +82,22 @@ describe('backup retention', () => {
     expect(await listKeys('elsewhere/')).toEqual(['elsewhere/keep']);
   });
 });
+
+describe('the audit trail window', () => {
+  it('is kept by the nightly run: entries older than AUDIT_RETENTION_DAYS (400) go, newer ones stay', async () => {
+    const user = await signup();
+    const day = 86_400_000;
+    const insert = 'INSERT INTO audit_log (id, user_id, type, created_at) VALUES (?1, ?2, ?3, ?4)';
+    await env.DB.batch([
+      env.DB.prepare(insert).bind('audit-old', user.user.id, 'login_succeeded', Date.now() - 401 * day),
+      env.DB.prepare(insert).bind('audit-kept', user.user.id, 'login_succeeded', Date.now() - 399 * day),
+    ]);
+    await backupNow();
+    const { results } = await env.DB.prepare("SELECT id FROM audit_log WHERE id LIKE 'audit-%' ORDER BY id").all();
+    expect(results).toEqual([{ id: 'audit-kept' }]);
+    const recent = await env.DB.prepare('SELECT COUNT(*) AS n FROM audit_log WHERE user_id = ?1 AND type = ?2')
+      .bind(user.user.id, 'signup')
+      .first<{ n: number }>();
+    expect(recent?.n).toBe(1);
+  });
+});

@@ -129,6 +129,21 @@ describe('configuration', () => {
     expect(problems({ RATE_LIMITS: '{"auth":{"limit":0,"window_s":1}}' }).join()).toMatch(/^RATE_LIMITS/);
   });
 
+  it('reads EVENT_LOG_LIMITS over its defaults and AUDIT_RETENTION_DAYS, refusing bad values by name', () => {
+    const defaults = parseConfig(base());
+    expect(defaults.eventLogLimits).toEqual({ max_events: 1_000_000, max_bytes: 1024 ** 3, compact_after_days: 30 });
+    expect(defaults.auditRetentionDays).toBe(400);
+    const set = parseConfig({ ...base(), EVENT_LOG_LIMITS: '{"max_events":10,"compact_after_days":0}' });
+    expect(set.eventLogLimits).toEqual({ max_events: 10, max_bytes: 1024 ** 3, compact_after_days: 0 });
+    expect(problems({ EVENT_LOG_LIMITS: '{"max_bytes":6000000000}' })).toEqual([
+      'EVENT_LOG_LIMITS.max_bytes must be at most 5368709120',
+    ]);
+    expect(problems({ EVENT_LOG_LIMITS: '{"max_events":"10"}' }).join()).toMatch(/^EVENT_LOG_LIMITS.max_events/);
+    expect(problems({ EVENT_LOG_LIMITS: '{"bogus":1}' }).join()).toMatch(/^EVENT_LOG_LIMITS/);
+    expect(problems({ EVENT_LOG_LIMITS: '[]' })).toEqual(['EVENT_LOG_LIMITS must be a JSON object']);
+    expect(problems({ AUDIT_RETENTION_DAYS: '0' })).toEqual(['AUDIT_RETENTION_DAYS must be at least 1']);
+  });
+
   it('refuses JSON variables of the wrong kind: an array or null where an object belongs', () => {
     for (const value of ['[]', '[{"limit":1,"window_s":1}]', 'null', '3']) {
       expect(problems({ RATE_LIMITS: value })).toEqual(['RATE_LIMITS must be a JSON object']);

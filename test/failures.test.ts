@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../worker/index';
 import { BASE, expectError } from './helpers';
+import { SENTRY_DSN, sentryIntake } from './sentry-intake';
 
 const brokenDb = (message: string) =>
   ({
@@ -75,16 +76,10 @@ describe('unexpected failures', () => {
 
   it('reports to Sentry with request and user ids, and without bodies, cookies or auth headers', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
-    const envelopes: string[] = [];
-    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (!url.startsWith('https://sentry.example/')) return new Response('unexpected', { status: 599 });
-      envelopes.push(typeof init?.body === 'string' ? init.body : await new Response(init?.body).text());
-      return new Response('{}', { status: 200 });
-    });
+    const envelopes = sentryIntake();
     const response = await send(
       '/v1/auth/login',
-      { DB: brokenDb('boom'), SENTRY_DSN: 'https://public@sentry.example/1' },
+      { DB: brokenDb('boom'), SENTRY_DSN },
       {
         method: 'POST',
         body: JSON.stringify({ email: 'a@example.com', password: 'sentry-canary-password' }),

@@ -1,5 +1,6 @@
 /** Test helpers: requests through the real Worker, as a client would send them. */
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
+import type { AuditEntry } from '../objects/user/api';
 
 export const BASE = 'http://127.0.0.1:8787';
 
@@ -74,3 +75,15 @@ export async function signup(
 export async function login(email: string, password: string, ip?: string): Promise<Response> {
   return call('/v1/auth/login', { method: 'POST', body: { email, password }, ip });
 }
+
+/** The account's audit trail, oldest first, as the user's actor keeps it. */
+export async function auditTrail(userId: string): Promise<AuditEntry[]> {
+  const { entries } = await env.USER.getByName(userId).listAudit(1000, null);
+  return entries.reverse();
+}
+
+export const auditTypes = async (userId: string): Promise<string[]> => (await auditTrail(userId)).map((e) => e.type);
+
+/** The details of each audit entry of `type`, oldest first. */
+export const auditDetails = async (userId: string, type: string) =>
+  (await auditTrail(userId)).filter((e) => e.type === type).map((e) => e.details);

@@ -1,15 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { call, signup, uniqueEmail } from './helpers';
+import { auditTypes, call, signup, uniqueEmail } from './helpers';
 import { APP, exchange, landing, oauthEnv, roundTrip, send, sendCallback, signInWith, start } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
-
-const auditTypes = async (userId: string) =>
-  (
-    await env.DB.prepare('SELECT type FROM audit_log WHERE user_id = ? ORDER BY created_at')
-      .bind(userId)
-      .all<{ type: string }>()
-  ).results.map((r) => r.type);
 
 describe('GET /v1/oauth/{provider}/callback', () => {
   let fake: FakeProvider;

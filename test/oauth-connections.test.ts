@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { expectError, signup, type Tokens, uniqueEmail } from './helpers';
+import { auditDetails, expectError, signup, type Tokens, uniqueEmail } from './helpers';
 import { landing, oauthEnv, roundTrip, send, signInWith } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
 
@@ -85,10 +85,7 @@ describe('connected accounts', () => {
     expect((await unlink(tokens.access_token, 'acme')).status).toBe(204);
     expect((await list(tokens.access_token)).map((c) => c.provider)).toEqual(['other']);
     await expectError(await unlink(tokens.access_token, 'other'), 409, 'conflict');
-    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE user_id = ? AND type = 'oauth_unlinked'")
-      .bind(tokens.user.id)
-      .first<{ details: string }>();
-    expect(JSON.parse(audit!.details)).toEqual({ provider: 'acme' });
+    expect(await auditDetails(tokens.user.id, 'oauth_unlinked')).toEqual([{ provider: 'acme' }]);
   });
 
   it('unlinks from an account that has a password', async () => {

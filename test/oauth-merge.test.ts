@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { call, expectError, freshIp, login, signup, uniqueEmail } from './helpers';
+import { auditDetails, call, expectError, freshIp, login, signup, uniqueEmail } from './helpers';
 import { landing, oauthEnv, roundTrip, send, signInWith, start } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
 import { registerTestDevice } from './realtime-helpers';
@@ -14,12 +14,7 @@ const usersWithEmail = async (email: string) =>
   (await env.DB.prepare('SELECT count(*) AS n FROM users WHERE lower(email) = lower(?)')
     .bind(email)
     .first<{ n: number }>())!.n;
-const auditOf = async (userId: string, type: string) =>
-  (
-    await env.DB.prepare('SELECT details FROM audit_log WHERE user_id = ? AND type = ?')
-      .bind(userId, type)
-      .all<{ details: string }>()
-  ).results.map((r) => JSON.parse(r.details) as Record<string, unknown>);
+const auditOf = auditDetails;
 
 describe('an OAuth identity and an account with the same email', () => {
   let fake: FakeProvider;

@@ -4,7 +4,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BREAKER_OPEN_MS } from '../core/oauth/breaker';
 import type { UserObject } from '../objects/user';
 import { REFRESH_LEAD_MS } from '../objects/user/oauth-refresh';
-import { call, uniqueEmail } from './helpers';
+import { auditDetails, call, uniqueEmail } from './helpers';
+import { MetricsRecorder } from './metrics-helpers';
 import { oauthEnv, signInWith } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
 
@@ -62,10 +63,7 @@ describe('provider token refresh (user actor alarm)', () => {
       .bind(userId, provider)
       .first<Row>();
   const refreshCalls = (fake: FakeProvider) => fake.requests.filter((r) => r === 'POST /token').length;
-  const audits = (userId: string) =>
-    env.DB.prepare("SELECT details FROM audit_log WHERE user_id = ? AND type = 'oauth_reauth_required'")
-      .bind(userId)
-      .all<{ details: string }>();
+  const audits = (userId: string) => auditDetails(userId, 'oauth_reauth_required');
   const alarmOf = (userId: string) =>
     runInDurableObject(env.USER.getByName(userId), (_instance, ctx) => ctx.storage.getAlarm());
 
@@ -82,7 +80,9 @@ describe('provider token refresh (user actor alarm)', () => {
     await makeDue(userId, 'acme');
     const before = (await row(userId, 'acme'))!;
     const calls = refreshCalls(acme);
+    const metrics = new MetricsRecorder();
     expect(await runDurableObjectAlarm(env.USER.getByName(userId))).toBe(true);
+    expect(metrics.of('provider_refresh')).toEqual([{ kind: 'provider_refresh', provider: 'acme', result: 'ok' }]);
     const after = (await row(userId, 'acme'))!;
     expect(refreshCalls(acme)).toBe(calls + 1);
     expect(after.status).toBe('ok');
@@ -112,8 +112,7 @@ describe('provider token refresh (user actor alarm)', () => {
     await makeDue(userId, 'refusing');
     await runDurableObjectAlarm(env.USER.getByName(userId));
     expect((await row(userId, 'refusing'))?.status).toBe('reauth_required');
-    const { results } = await audits(userId);
-    expect(results.map((r) => JSON.parse(r.details))).toEqual([{ provider: 'refusing', reason: 'rejected' }]);
+    expect(await audits(userId)).toEqual([{ provider: 'refusing', reason: 'rejected' }]);
     expect(await alarmOf(userId)).toBeNull();
   });
 
@@ -124,6 +123,7 @@ describe('provider token refresh (user actor alarm)', () => {
     // Signed in before the breaker opens: sign-ins share the breaker, and would be refused after.
     const otherId = await connectedUser(down, 'down');
     const stub = env.USER.getByName(userId);
+    const metrics = new MetricsRecorder();
     for (const run of [1, 2]) {
       await makeDue(userId, 'down');
       const calls = refreshCalls(down);
@@ -135,8 +135,14 @@ describe('provider token refresh (user actor alarm)', () => {
     await makeDue(userId, 'down');
     await runDurableObjectAlarm(stub);
     expect((await row(userId, 'down'))?.status).toBe('reauth_required');
-    const { results } = await audits(userId);
-    expect(results.map((r) => JSON.parse(r.details))).toEqual([{ provider: 'down', reason: 'unavailable' }]);
+    expect(await audits(userId)).toEqual([{ provider: 'down', reason: 'unavailable' }]);
+    expect(metrics.of('provider_refresh').map((p) => p.result)).toEqual([
+      'failed',
+      'failed',
+      'failed',
+      'reauth_required',
+    ]);
+    expect(metrics.of('breaker_open')).toEqual([{ kind: 'breaker_open', provider: 'down' }]);
 
     // Another user of the same provider: the open breaker spares the provider, and the
     // connection is not blamed for it; the refresh waits until the breaker may close.
@@ -147,7 +153,7 @@ describe('provider token refresh (user actor alarm)', () => {
     expect(refreshCalls(down)).toBe(calls);
     expect((await row(otherId, 'down'))?.status).toBe('ok');
     expect(await alarmOf(otherId)).toBeGreaterThanOrEqual(startedAt + BREAKER_OPEN_MS - 60_000);
-    expect((await audits(otherId)).results).toEqual([]);
+    expect(await audits(otherId)).toEqual([]);
   });
 
   /** While the provider answers a refresh, `change` runs inside the user's actor (as an RPC would). */

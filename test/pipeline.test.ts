@@ -13,6 +13,19 @@ describe('request pipeline', () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('echoes a valid W3C traceparent and drops an invalid one', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    expect((await call('/health', { headers: { traceparent } })).headers.get('traceparent')).toBe(traceparent);
+    for (const bad of [
+      '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7',
+      'x'.repeat(60),
+    ]) {
+      expect((await call('/health', { headers: { traceparent: bad } })).headers.get('traceparent')).toBeNull();
+    }
+  });
+
   it('gives every response its own request id', async () => {
     const [a, b] = await Promise.all([call('/health'), call('/health')]);
     expect(a.headers.get('x-request-id')).not.toBe(b.headers.get('x-request-id'));
@@ -87,7 +100,12 @@ describe('request log', () => {
     const lines: string[] = [];
     const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
     try {
-      await call('/health', { headers: { 'x-request-id': 'log-line-test-1' } });
+      await call('/health', {
+        headers: {
+          'x-request-id': 'log-line-test-1',
+          traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        },
+      });
     } finally {
       spy.mockRestore();
     }
@@ -95,7 +113,13 @@ describe('request log', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((e) => e.request_id === 'log-line-test-1');
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ method: 'GET', route: '/health', status: 200, user_id: null });
+    expect(entries[0]).toMatchObject({
+      method: 'GET',
+      route: '/health',
+      status: 200,
+      user_id: null,
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+    });
     expect(typeof entries[0]!.duration_ms).toBe('number');
   });
 });

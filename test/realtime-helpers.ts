@@ -1,4 +1,5 @@
 /** Test helpers for devices and sockets: registration, raw frames, the handshake, SDK clients. */
+
 import { exports } from 'cloudflare:workers';
 import {
   type DeviceKey,
@@ -9,6 +10,7 @@ import {
   type SocketLike,
   signHandshake,
 } from '../client/index.ts';
+import type { LogQuota } from '../objects/user/events';
 import { BASE, call } from './helpers';
 
 export interface TestDevice {
@@ -153,3 +155,6 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** A quota no test log reaches, for appends made straight into an EventLog. */
+export const UNLIMITED: LogQuota = { maxEvents: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { signHandshake } from '../client/index.ts';
 import { EventLog } from '../objects/user/events';
 import { call, signup } from './helpers';
-import { connect, type Frame, Frames, nonce, registerTestDevice, type TestDevice } from './realtime-helpers';
+import { connect, type Frame, Frames, nonce, registerTestDevice, type TestDevice, UNLIMITED } from './realtime-helpers';
 
 type User = Awaited<ReturnType<typeof signup>>;
 
@@ -123,7 +123,7 @@ describe('relay between the devices of one user', () => {
     const stored = await runInDurableObject(env.USER.getByName(user.user.id), (_instance, state) => {
       const log = new EventLog(state.storage.sql, state.storage);
       return [1, 2, 3].map((n) => {
-        const result = log.append({ ...unkeyed, id: `gap-${n}`, payload: n });
+        const result = log.append({ ...unkeyed, id: `gap-${n}`, payload: n }, UNLIMITED);
         if (!result.ok || !result.value.event) throw new Error('append failed');
         return result.value.event;
       });

@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../objects/user/events';
 import { call, signup } from './helpers';
-import { connect, type Frame, registerTestDevice } from './realtime-helpers';
+import { connect, type Frame, registerTestDevice, UNLIMITED } from './realtime-helpers';
 
 type User = Awaited<ReturnType<typeof signup>>;
 interface Page {
@@ -34,15 +34,18 @@ describe('replay over thousands of events', () => {
       const live: number[] = [];
       for (let n = 1; live.length < LIVE; n++) {
         const expired = isExpired(n);
-        const result = log.append({
-          id: `bulk-${n}`,
-          stream: 'bulk',
-          key: n % 2 ? `k${n % 7}` : null,
-          baseVersion: null,
-          payload: { n },
-          expiresAt: expired ? Date.now() - 60_000 : null,
-          deviceId: null,
-        });
+        const result = log.append(
+          {
+            id: `bulk-${n}`,
+            stream: 'bulk',
+            key: n % 2 ? `k${n % 7}` : null,
+            baseVersion: null,
+            payload: { n },
+            expiresAt: expired ? Date.now() - 60_000 : null,
+            deviceId: null,
+          },
+          UNLIMITED,
+        );
         if (!result.ok) throw new Error('append failed');
         if (!expired) live.push(result.value.ack.seq);
       }

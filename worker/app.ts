@@ -15,7 +15,7 @@ async function run(route: AnyRoute, request: IRequest, rc: RequestContext): Prom
   if (route.ipLimit) await enforceIpLimit(rc, route.ipLimit);
   await enforceAccess(route, request, rc);
   const body = route.body
-    ? validate(route.body, await readJson(request, route.bodyOptional ? {} : undefined))
+    ? validate(route.body, await readJson(request, route.bodyOptional ? {} : undefined, route.maxBodyBytes))
     : undefined;
   const query = route.query ? validate(route.query, Object.fromEntries(new URL(request.url).searchParams)) : undefined;
   const reply = (status: number, data: unknown, headers?: HeadersInit) => json(data, status, headers);

@@ -12,12 +12,14 @@ export const ERROR_STATUS = {
   not_found: 404,
   conflict: 409,
   connection_reauth_required: 409,
+  resync_required: 409,
   payload_too_large: 413,
   account_locked: 423,
   rate_limited: 429,
   internal: 500,
   upstream_unavailable: 503,
   timeout: 504,
+  quota_exceeded: 507,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -31,12 +33,14 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   not_found: 'Not found.',
   conflict: 'The request conflicts with the current state.',
   connection_reauth_required: 'The provider needs you to sign in with it again: follow `link_url`.',
+  resync_required: 'The log was compacted past this point; fetch the snapshot, then replay after its head.',
   payload_too_large: 'The request body is too large.',
   account_locked: 'Too many failed sign-ins; the account is locked for a while.',
   rate_limited: 'Too many requests; retry later.',
   internal: 'Something went wrong on our side.',
   upstream_unavailable: 'A service we depend on is unavailable.',
   timeout: 'The request took too long.',
+  quota_exceeded: 'The event log is full; delete or let events expire before appending more.',
 };
 
 export interface Issue {
@@ -55,6 +59,8 @@ export class ApiError extends Error {
       headers?: Record<string, string>;
       /** Fields beside `error` in the body, such as `mfa_token`. */
       body?: Record<string, unknown>;
+      /** Fields inside `error`, after the standard ones, such as `horizon`. */
+      error?: Record<string, unknown>;
     } = {},
   ) {
     super(message);
@@ -90,6 +96,7 @@ export function errorResponse(error: unknown, requestId: string): Response {
       message: known.message,
       request_id: requestId,
       details: known.extra.details ?? [],
+      ...known.extra.error,
     },
     ...known.extra.body,
   };

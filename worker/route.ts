@@ -62,6 +62,8 @@ export interface Route<
   body?: B;
   /** An absent body (no bytes at all) reads as `{}`: for clients that cannot send one. */
   bodyOptional?: boolean;
+  /** A larger body limit than the 64 KiB default: operator routes that load data only. */
+  maxBodyBytes?: number;
   query?: Q;
   responses: R;
   handle(input: RouteInput<B, Q, A, R>): Promise<Response> | Response;

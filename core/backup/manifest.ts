@@ -37,6 +37,13 @@ export const ManifestTable = v.object({
 });
 export type ManifestTable = v.InferOutput<typeof ManifestTable>;
 
+/**
+ * What a run covers of the user actors' own backups (core/backup/actor-format.ts): the users
+ * listed in its copy of `user_exports`, and the events those rows say were exported.
+ */
+export const ActorCoverage = v.object({ table: v.literal('user_exports'), users: Count, events: Count });
+export type ActorCoverage = v.InferOutput<typeof ActorCoverage>;
+
 export const Manifest = v.object({
   format: v.literal(BACKUP_FORMAT),
   id: v.string(),
@@ -47,6 +54,8 @@ export const Manifest = v.object({
   schema: v.object({ migration: v.nullable(v.string()), migrations: v.array(v.string()) }),
   /** In restore order: every table comes after the tables it references. */
   tables: v.array(ManifestTable),
+  /** Absent from runs made before actors were backed up. */
+  actors: v.optional(ActorCoverage),
 });
 export type Manifest = v.InferOutput<typeof Manifest>;
 

@@ -1,6 +1,5 @@
-/** The account's security events, in D1 so they can be listed newest first. */
-import { and, desc, eq, lt, or } from 'drizzle-orm';
-import { randomId } from '../encoding';
+/** The kinds of security events in an account's audit trail. */
+import { eq, lt } from 'drizzle-orm';
 import { database } from './client';
 import { auditLog } from './schema';
 
@@ -34,50 +33,37 @@ export type AuditType =
   | 'device_registered'
   | 'device_revoked';
 
-export interface AuditEntry {
-  userId: string;
-  type: AuditType;
-  ip?: string | null;
-  userAgent?: string | null;
-  details?: Record<string, unknown>;
-}
-
-export async function recordAudit(db: D1Database, entry: AuditEntry, now = Date.now()): Promise<void> {
-  await database(db)
-    .insert(auditLog)
-    .values({
-      id: randomId(),
-      userId: entry.userId,
-      type: entry.type,
-      ip: entry.ip ?? null,
-      userAgent: entry.userAgent?.slice(0, 512) ?? null,
-      details: entry.details ?? null,
-      createdAt: now,
-    });
-}
-
-export interface AuditCursor {
-  createdAt: number;
+/**
+ * The audit trail lives in each user's actor (objects/user/audit-trail.ts). D1's `audit_log`
+ * only holds rows written before it moved there; each actor takes its rows over once.
+ */
+export interface LegacyAuditRow {
   id: string;
+  type: string;
+  ip: string | null;
+  user_agent: string | null;
+  details: string | null;
+  created_at: number;
 }
 
-/** Newest first; `before` continues after the last event of the previous page. */
-export async function listAudit(db: D1Database, userId: string, limit: number, before: AuditCursor | null) {
-  const rows = await database(db)
-    .select()
-    .from(auditLog)
-    .where(
-      and(
-        eq(auditLog.userId, userId),
-        before
-          ? or(
-              lt(auditLog.createdAt, before.createdAt),
-              and(eq(auditLog.createdAt, before.createdAt), lt(auditLog.id, before.id)),
-            )
-          : undefined,
-      ),
-    )
-    .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
-    .limit(limit + 1);
-  return { rows: rows.slice(0, limit), more: rows.length > limit };
+export async function takeLegacyAudit(db: D1Database, userId: string): Promise<LegacyAuditRow[]> {
+  const rows = await database(db).select().from(auditLog).where(eq(auditLog.userId, userId));
+  return rows.map((r) => ({
+    id: r.id,
+    type: r.type,
+    ip: r.ip,
+    user_agent: r.userAgent,
+    details: r.details ? JSON.stringify(r.details) : null,
+    created_at: r.createdAt,
+  }));
+}
+
+export async function deleteLegacyAudit(db: D1Database, userId: string): Promise<void> {
+  await database(db).delete(auditLog).where(eq(auditLog.userId, userId));
+}
+
+/** Deletes every entry recorded before `before` (AUDIT_RETENTION_DAYS); answers how many went. */
+export async function pruneAudit(db: D1Database, before: number): Promise<number> {
+  const result = await database(db).delete(auditLog).where(lt(auditLog.createdAt, before)).run();
+  return result.meta.changes ?? 0;
 }

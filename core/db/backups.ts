@@ -27,10 +27,11 @@ export async function completeRun(
   id: string,
   finishedAt: number,
   tables: BackupTableEntry[],
+  actors: { users: number; events: number } | null = null,
 ): Promise<void> {
   await database(db)
     .update(backups)
-    .set({ status: 'complete', finishedAt, tables })
+    .set({ status: 'complete', finishedAt, tables, users: actors?.users ?? null, events: actors?.events ?? null })
     .where(and(eq(backups.id, id), eq(backups.status, 'running')));
 }
 

@@ -96,8 +96,5 @@ export async function revokeDevicesOf(
 }
 
 /** Records when a device was last seen: a socket opened or closed. */
-export async function touchDevice(db: D1Database, id: string, now = Date.now()): Promise<void> {
-  await database(db).update(devices).set({ lastSeenAt: now }).where(eq(devices.id, id));
-}
 
 export const parsePublicKey = (row: DeviceRow): DevicePublicKey => JSON.parse(row.publicKey) as DevicePublicKey;

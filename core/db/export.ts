@@ -1,18 +1,21 @@
-/** Everything D1 holds about one user, for the GDPR access export. Secrets and hashes are left out. */
+/**
+ * What D1 holds about one user, for the GDPR access export (the user's actor adds its share:
+ * sessions, events, the audit trail). Secrets and hashes are left out.
+ */
 import { asc, eq } from 'drizzle-orm';
 import { isoOrNull } from '../time';
 import { database } from './client';
-import { apiKeys, auditLog, devices, mfaTotp, oauthAccounts, users } from './schema';
+import { apiKeys, devices, mfaTotp, oauthAccounts, users } from './schema';
 
-export async function exportUserRows(db: D1Database, userId: string) {
+/** `lastSeenAt`: each device's last connect or disconnect, which the user's actor keeps. */
+export async function exportUserRows(db: D1Database, userId: string, lastSeenAt: ReadonlyMap<string, number | null>) {
   const d = database(db);
-  const [user, deviceRows, oauthRows, keyRows, mfaRow, auditRows] = await Promise.all([
+  const [user, deviceRows, oauthRows, keyRows, mfaRow] = await Promise.all([
     d.select().from(users).where(eq(users.id, userId)).get(),
     d.select().from(devices).where(eq(devices.userId, userId)).orderBy(asc(devices.createdAt)),
     d.select().from(oauthAccounts).where(eq(oauthAccounts.userId, userId)),
     d.select().from(apiKeys).where(eq(apiKeys.userId, userId)),
     d.select().from(mfaTotp).where(eq(mfaTotp.userId, userId)).get(),
-    d.select().from(auditLog).where(eq(auditLog.userId, userId)).orderBy(asc(auditLog.createdAt)),
   ]);
   if (!user) return null;
   return {
@@ -32,7 +35,7 @@ export async function exportUserRows(db: D1Database, userId: string) {
       platform: r.platform,
       public_key: JSON.parse(r.publicKey) as unknown,
       created_at: isoOrNull(r.createdAt),
-      last_seen_at: isoOrNull(r.lastSeenAt),
+      last_seen_at: isoOrNull(lastSeenAt.get(r.id) ?? r.lastSeenAt),
       revoked_at: isoOrNull(r.revokedAt),
     })),
     connections: oauthRows.map((r) => ({
@@ -53,13 +56,5 @@ export async function exportUserRows(db: D1Database, userId: string) {
       revoked_at: isoOrNull(r.revokedAt),
     })),
     mfa: mfaRow ? { totp_confirmed_at: isoOrNull(mfaRow.confirmedAt) } : null,
-    audit_log: auditRows.map((r) => ({
-      id: r.id,
-      type: r.type,
-      ip: r.ip,
-      user_agent: r.userAgent,
-      details: r.details,
-      created_at: isoOrNull(r.createdAt),
-    })),
   };
 }

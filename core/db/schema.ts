@@ -141,7 +141,8 @@ export const auditLog = sqliteTable(
     details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
     createdAt: createdAt(),
   },
-  (t) => [index('audit_log_user_time').on(t.userId, t.createdAt)],
+  // The second index serves pruning by age across users (AUDIT_RETENTION_DAYS).
+  (t) => [index('audit_log_user_time').on(t.userId, t.createdAt), index('audit_log_created').on(t.createdAt)],
 );
 
 export const backups = sqliteTable(
@@ -157,6 +158,26 @@ export const backups = sqliteTable(
       .notNull()
       .default(sql`'[]'`),
     error: text('error'),
+    /** Users whose actor state the run covers (rows of `user_exports` in its export), and their events. */
+    users: integer('users'),
+    events: integer('events'),
   },
   (t) => [index('backups_started').on(t.startedAt)],
 );
+
+/**
+ * Each user actor's last export to R2 (objects/user/log-export.ts): exported with the other
+ * tables, so a backup's copy of this table is the cut of every user's log that it covers.
+ */
+export const userExports = sqliteTable('user_exports', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** The chain of segments (a base and its deltas) that holds the log up to `lastSeq`. */
+  chain: integer('chain').notNull(),
+  lastSeq: integer('last_seq').notNull(),
+  /** Events in that chain up to `lastSeq`: what a restore loads. */
+  events: integer('events').notNull(),
+  segments: integer('segments').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

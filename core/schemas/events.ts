@@ -82,6 +82,39 @@ export const EventsQuery = v.strictObject({
   ),
 });
 
+/** The snapshot cursor as the wire carries it: base64url of JSON, opaque to clients. */
+export const SNAPSHOT_CURSOR = /^[A-Za-z0-9_-]{1,1024}$/;
+export const SnapshotCursor = v.strictObject({
+  head: Seq,
+  stream: v.pipe(v.string(), v.maxLength(128)),
+  key: v.pipe(v.string(), v.maxLength(128)),
+});
+export type SnapshotCursor = v.InferOutput<typeof SnapshotCursor>;
+
+export const SnapshotQuery = v.strictObject({
+  cursor: v.optional(v.pipe(v.string(), v.regex(SNAPSHOT_CURSOR, 'is not a cursor this API gave out'))),
+  limit: EventsQuery.entries.limit,
+});
+
+export const SnapshotItem = v.object({
+  stream: v.string(),
+  key: v.string(),
+  version: v.number(),
+  seq: v.number(),
+  id: v.string(),
+  device_id: v.nullable(v.string()),
+  payload: Payload,
+  at: Timestamp,
+});
+
+export type SnapshotItem = v.InferOutput<typeof SnapshotItem>;
+
+export const SnapshotOut = v.object({
+  items: v.array(SnapshotItem),
+  next_cursor: v.nullable(v.string()),
+  head: v.number(),
+});
+
 export const EventOut = v.object({
   seq: v.number(),
   id: v.string(),

@@ -11,6 +11,10 @@ export const HelloFrame = v.strictObject({ type: v.literal('hello'), device_id: 
 export const AuthFrame = v.strictObject({ type: v.literal('auth'), signature: Signature });
 export const ReplayFrame = v.strictObject({
   type: v.literal('replay'),
+  /** Echoed in a `resync_required` answer, so a client can match it to its request. */
+  id: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 characters of A-Z a-z 0-9 . _ : -')),
+  ),
   after: Seq,
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(REPLAY_MAX)), REPLAY_DEFAULT),
 });
@@ -20,7 +24,7 @@ export const AckFrame = v.strictObject({ type: v.literal('ack'), seq: Seq });
 export const ReadyFrame = v.variant('type', [EventFrame, ReplayFrame, AckFrame]);
 export type ReadyFrame = v.InferOutput<typeof ReadyFrame>;
 
-export type ErrorCode = 'invalid_request' | 'payload_too_large' | 'rate_limited' | 'internal';
+export type ErrorCode = 'invalid_request' | 'payload_too_large' | 'rate_limited' | 'quota_exceeded' | 'internal';
 
 /** What the server sends. */
 export type ServerFrame =
@@ -30,4 +34,5 @@ export type ServerFrame =
   | { type: 'conflict'; id: string; key: string; version: number; payload: JsonValue }
   | ({ type: 'event' } & EventOut)
   | { type: 'replay'; events: EventOut[]; next_after: number | null }
+  | { type: 'resync_required'; id?: string; horizon: number }
   | { type: 'error'; id?: string; code: ErrorCode; message: string };

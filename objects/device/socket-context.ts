@@ -32,6 +32,9 @@ async function append(context: SocketContext, frame: EventFrame): Promise<void> 
   } else if (result.error.type === 'conflict') {
     const { type: _, ...conflict } = result.error;
     send(ws, { type: 'conflict', ...conflict });
+  } else if (result.error.type === 'quota_exceeded') {
+    const message = 'The event log is full; delete or let events expire before appending more.';
+    send(ws, { type: 'error', id: frame.id, code: 'quota_exceeded', message });
   } else {
     const message = 'expires_at is more than 5 minutes in the past.';
     send(ws, { type: 'error', id: frame.id, code: 'invalid_request', message });
@@ -57,7 +60,10 @@ export async function handleFrame(context: SocketContext, message: string | Arra
   const input = frame.value;
   if (input.type === 'event') return append(context, input);
   if (input.type === 'replay') {
-    send(ws, { type: 'replay', ...(await context.user.replayEvents(input.after, input.limit)) });
+    const id = input.id === undefined ? {} : { id: input.id };
+    const result = await context.user.replayFrom(input.after, input.limit);
+    if (result.ok) send(ws, { type: 'replay', ...result.value });
+    else send(ws, { type: 'resync_required', ...id, horizon: result.error.horizon });
     return;
   }
   store.advanceCursor(input.seq);

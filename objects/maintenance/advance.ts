@@ -4,11 +4,15 @@
  * saved after each table, a finished run leaves no state behind (a late duplicate alarm finds
  * nothing to do), and a failure retries with backoff before the run is marked failed.
  */
-import { MANIFEST_NAME, objectKey } from '../../core/backup/manifest';
+import { type ActorCoverage, MANIFEST_NAME, objectKey } from '../../core/backup/manifest';
+import type { Row } from '../../core/backup/ndjson';
 import { restoreOrder } from '../../core/backup/order';
+import { pruneAudit } from '../../core/db/audit';
 import { completeRun, failRun, insertRun, recordProgress } from '../../core/db/backups';
 import { appliedMigrations, discoverTables } from '../../core/db/table-discovery';
 import { describeError, log } from '../../core/log';
+import { recordMetric } from '../../core/metrics';
+import type { ReportFailure } from '../shared/report';
 import { exportTable } from './export-table';
 import { applyRetention } from './retention';
 import { buildManifest, exportedInOrder, RUN_KEY, type RunState, summaries } from './state';
@@ -17,6 +21,8 @@ import { buildManifest, exportedInOrder, RUN_KEY, type RunState, summaries } fro
 const SLICE_MS = 2 * 60_000;
 export const MAX_ATTEMPTS = 5;
 const RETRY_BASE_MS = 30_000;
+/** The D1 table whose exported rows are the cut of the user actors' logs (objects/user/log-export.ts). */
+const USER_EXPORTS = 'user_exports';
 
 export interface RunContext {
   storage: DurableObjectStorage;
@@ -24,6 +30,10 @@ export interface RunContext {
   bucket: R2Bucket;
   /** How many complete runs to keep (BACKUP_RETENTION). */
   retention: number;
+  /** How many days of audit trail to keep (AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
+  metrics?: AnalyticsEngineDataset;
+  reportFailure: ReportFailure;
 }
 
 export async function advanceRun(ctx: RunContext): Promise<void> {
@@ -40,7 +50,14 @@ export async function advanceRun(ctx: RunContext): Promise<void> {
       await ctx.storage.setAlarm(Date.now() + RETRY_BASE_MS * 2 ** (state.attempts - 1));
       return;
     }
-    log('error', 'backup failed', fields);
+    ctx.reportFailure(error, 'backup', { run_id: state.id, attempt: String(state.attempts) });
+    recordMetric(ctx.metrics, {
+      kind: 'backup_run',
+      result: 'failed',
+      duration_ms: Date.now() - state.startedAt,
+      rows: state.done.reduce((sum, t) => sum + t.rows, 0),
+      bytes: state.done.reduce((sum, t) => sum + t.bytes, 0),
+    });
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
     await failRun(ctx.db, state.id, Date.now(), reason.slice(0, 500));
     await ctx.storage.delete(RUN_KEY);
@@ -65,7 +82,13 @@ async function exportRemaining(ctx: RunContext, state: RunState): Promise<boolea
       await ctx.storage.setAlarm(Date.now());
       return false;
     }
-    const entry = await exportTable(ctx.db, ctx.bucket, table, objectKey(state.prefix, table.name));
+    const tally: ActorCoverage = { table: USER_EXPORTS, users: 0, events: 0 };
+    const count = (rows: Row[]) => {
+      tally.users += rows.length;
+      for (const row of rows) tally.events += typeof row.events === 'number' ? row.events : 0;
+    };
+    const entry = await exportTable(ctx.db, ctx.bucket, table, objectKey(state.prefix, table.name), undefined, count);
+    if (table.name === USER_EXPORTS) state.actors = tally;
     state.done.push(entry);
     state.attempts = 0;
     await ctx.storage.put(RUN_KEY, state);
@@ -83,20 +106,31 @@ async function finish(ctx: RunContext, state: RunState): Promise<void> {
   await ctx.bucket.put(`${state.prefix}${MANIFEST_NAME}`, JSON.stringify(manifest, null, 2), {
     httpMetadata: { contentType: 'application/json' },
   });
-  await completeRun(ctx.db, state.id, state.finishedAt, summaries(manifest.tables));
+  await completeRun(ctx.db, state.id, state.finishedAt, summaries(manifest.tables), state.actors ?? null);
   await ctx.storage.delete(RUN_KEY);
+  const totals = {
+    rows: manifest.tables.reduce((sum, t) => sum + t.rows, 0),
+    bytes: manifest.tables.reduce((sum, t) => sum + t.bytes, 0),
+    duration_ms: state.finishedAt - state.startedAt,
+  };
   log('info', 'backup complete', {
     backup_id: state.id,
     prefix: state.prefix,
     tables: manifest.tables.length,
-    rows: manifest.tables.reduce((sum, t) => sum + t.rows, 0),
-    duration_ms: state.finishedAt - state.startedAt,
+    ...totals,
   });
+  recordMetric(ctx.metrics, { kind: 'backup_run', result: 'complete', ...totals });
   try {
     const deleted = await applyRetention(ctx.db, ctx.bucket, ctx.retention);
     if (deleted.length) log('info', 'backup retention deleted runs', { backup_ids: deleted });
   } catch (error) {
     // The run itself is complete; the next run's retention finishes the job.
     log('warn', 'backup retention failed', describeError(error));
+  }
+  try {
+    const pruned = await pruneAudit(ctx.db, state.finishedAt - ctx.auditRetentionDays * 86_400_000);
+    if (pruned) log('info', 'audit entries past their window deleted', { entries: pruned });
+  } catch (error) {
+    log('warn', 'audit pruning failed', describeError(error));
   }
 }

@@ -1,6 +1,6 @@
 /** One table → one gzipped NDJSON object in R2, read in keyset pages so memory stays bounded. */
 import type { ManifestTable } from '../../core/backup/manifest';
-import { ndjsonLine } from '../../core/backup/ndjson';
+import { ndjsonLine, type Row } from '../../core/backup/ndjson';
 import type { TableInfo } from '../../core/db/table-discovery';
 import { type Cursor, readPage } from '../../core/db/table-pages';
 import { streamToR2 } from './r2-upload';
@@ -13,6 +13,7 @@ export async function exportTable(
   table: TableInfo,
   key: string,
   pageRows = PAGE_ROWS,
+  onRows: (rows: Row[]) => void = () => {},
 ): Promise<ManifestTable> {
   const gzip = new CompressionStream('gzip');
   const upload = streamToR2(bucket, key, gzip.readable);
@@ -26,6 +27,7 @@ export async function exportTable(
     do {
       const page = await readPage(db, table, cursor, pageRows);
       if (page.rows.length) await writer.write(encoder.encode(page.rows.map(ndjsonLine).join('')));
+      onRows(page.rows);
       rows += page.rows.length;
       cursor = page.next;
     } while (cursor);

@@ -2,7 +2,7 @@
  * A backup run's progress, kept in the maintenance actor's storage so that a retried or
  * resumed alarm carries on from the last finished table instead of starting a second run.
  */
-import { BACKUP_FORMAT, type Manifest, type ManifestTable } from '../../core/backup/manifest';
+import { type ActorCoverage, BACKUP_FORMAT, type Manifest, type ManifestTable } from '../../core/backup/manifest';
 import type { BackupTableEntry } from '../../core/db/backups';
 import type { TableInfo } from '../../core/db/table-discovery';
 
@@ -24,6 +24,8 @@ export interface RunState {
   finishedAt: number | null;
   /** Failed attempts in a row. */
   attempts: number;
+  /** User actors covered: the rows of `user_exports` as exported, and the events they list. */
+  actors?: ActorCoverage | null;
 }
 
 export interface DeliveredCron {
@@ -49,5 +51,6 @@ export function buildManifest(state: RunState, finishedAt: number): Manifest {
     finished_at: new Date(finishedAt).toISOString(),
     schema: { migration: state.migrations.at(-1) ?? null, migrations: state.migrations },
     tables: exportedInOrder(state),
+    ...(state.actors ? { actors: state.actors } : {}),
   };
 }

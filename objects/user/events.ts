@@ -1,11 +1,13 @@
 /**
- * The user's ordered event log. `seq` is assigned as MAX(seq) + 1 inside the transaction that
- * stores the event, so it is strictly increasing without gaps; the client's event id makes an
+ * The user's ordered event log. `seq` is assigned as the log's head + 1 inside the transaction
+ * that stores the event (the head is kept in log_state, so a purge never hands a seq out
+ * again), so it is strictly increasing without gaps; the client's event id makes an
  * append idempotent; keyed events carry a version for optimistic concurrency.
  */
 import { err, ok, type Result } from '../../core/result';
 import type { EventOut, JsonValue, ReplayOut } from '../../core/schemas/events';
 import { all, one } from '../shared/query';
+import { LogTotals, rowBytes } from './log-state';
 
 /** How far in the past `expires_at` may be (clients' clock skew). */
 export const EXPIRY_SKEW_MS = 5 * 60 * 1000;
@@ -51,9 +53,19 @@ export interface Ack {
 
 export type AppendFailure =
   | { type: 'conflict'; id: string; key: string; version: number; payload: JsonValue }
-  | { type: 'expired' };
+  | { type: 'expired' }
+  | { type: 'quota_exceeded' };
 
-interface EventRow extends Record<string, SqlStorageValue> {
+/** What one user's log may hold (EVENT_LOG_LIMITS). */
+export interface LogQuota {
+  maxEvents: number;
+  maxBytes: number;
+}
+
+/** A replay from before the compaction horizon: the client must fetch the snapshot first. */
+export type ResyncRequired = { type: 'resync_required'; horizon: number };
+
+export interface EventRow extends Record<string, SqlStorageValue> {
   seq: number;
   id: string;
   device_id: string | null;
@@ -65,7 +77,7 @@ interface EventRow extends Record<string, SqlStorageValue> {
   expires_at: number | null;
 }
 
-const toEvent = (row: EventRow): EventOut => ({
+export const toEvent = (row: EventRow): EventOut => ({
   seq: row.seq,
   id: row.id,
   device_id: row.device_id,
@@ -77,37 +89,46 @@ const toEvent = (row: EventRow): EventOut => ({
 });
 
 export class EventLog {
+  private readonly totals: LogTotals;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
-  ) {}
+  ) {
+    this.totals = new LogTotals(sql);
+  }
 
-  /** The newest seq (0 for an empty log). */
+  /** The newest seq ever assigned (0 for an empty log), though a purge may have removed it. */
   head(): number {
-    return one<{ head: number }>(this.sql, 'SELECT COALESCE(MAX(seq), 0) AS head FROM events')!.head;
+    return this.totals.read().head;
   }
 
   private byId(id: string): EventRow | undefined {
     return one<EventRow>(this.sql, 'SELECT * FROM events WHERE id = ?', id);
   }
 
+  /** The key's version, and its payload while that event is stored (a purged one leaves its version). */
   private current(stream: string, key: string): { version: number; payload: JsonValue } {
-    const row = one<{ version: number; payload: string }>(
+    const row = one<{ version: number; payload: string | null }>(
       this.sql,
-      'SELECT k.version, e.payload FROM event_keys k JOIN events e ON e.seq = k.seq WHERE k.stream = ? AND k.key = ?',
+      'SELECT k.version, e.payload FROM event_keys k LEFT JOIN events e ON e.seq = k.seq WHERE k.stream = ? AND k.key = ?',
       stream,
       key,
     );
-    return row
-      ? { version: row.version, payload: JSON.parse(row.payload) as JsonValue }
-      : { version: 0, payload: null };
+    if (!row) return { version: 0, payload: null };
+    return { version: row.version, payload: row.payload === null ? null : (JSON.parse(row.payload) as JsonValue) };
   }
 
   /**
    * Stores an event and returns its ack, plus the event itself when it is new (to relay).
-   * A retried id gets its first ack; a stale `baseVersion` appends nothing.
+   * A retried id gets its first ack (while its event is stored); a stale `baseVersion`, or an
+   * event that would take the log past `quota`, appends nothing.
    */
-  append(input: AppendInput, now = Date.now()): Result<{ ack: Ack; event: EventOut | null }, AppendFailure> {
+  append(
+    input: AppendInput,
+    quota: LogQuota,
+    now = Date.now(),
+  ): Result<{ ack: Ack; event: EventOut | null }, AppendFailure> {
     return this.storage.transactionSync(() => {
       const previous = this.byId(input.id);
       if (previous) return ok({ ack: { id: previous.id, seq: previous.seq, version: previous.version }, event: null });
@@ -120,6 +141,11 @@ export class EventLog {
         }
         version = current.version + 1;
       }
+      const payload = JSON.stringify(input.payload);
+      const bytes = rowBytes({ ...input, payload });
+      const used = this.totals.read();
+      if (used.events + 1 > quota.maxEvents || used.bytes + bytes > quota.maxBytes)
+        return err({ type: 'quota_exceeded' });
       const seq = this.head() + 1;
       this.sql.exec(
         'INSERT INTO events (seq, id, device_id, stream, key, version, payload, at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -129,10 +155,12 @@ export class EventLog {
         input.stream,
         input.key,
         version,
-        JSON.stringify(input.payload),
+        payload,
         now,
         input.expiresAt,
       );
+      this.totals.add(1, bytes);
+      this.totals.advance(seq);
       if (input.key !== null) {
         this.sql.exec(
           'INSERT INTO event_keys (stream, key, version, seq) VALUES (?, ?, ?, ?) ON CONFLICT (stream, key) DO UPDATE SET version = excluded.version, seq = excluded.seq',
@@ -167,6 +195,13 @@ export class EventLog {
     );
     const page = rows.slice(0, limit).map(toEvent);
     return { events: page, next_after: rows.length > limit ? (page.at(-1)?.seq ?? null) : null };
+  }
+
+  /** `replay` for a client: refused from before the compaction horizon, where events are missing. */
+  replayFrom(after: number, limit: number, now = Date.now()): Result<ReplayOut, ResyncRequired> {
+    const { horizon } = this.totals.read();
+    if (after < horizon) return err({ type: 'resync_required', horizon });
+    return ok(this.replay(after, limit, now));
   }
 
   /** Every stored event, for the data export. */

@@ -3,12 +3,16 @@
  * actor and sign-in request in the isolate shares (core/oauth/isolate-breakers.ts), and the actor's
  * SQLite, which survives eviction. The more pessimistic of the two decides.
  */
-import { afterFailure, type BreakerState, CLOSED, merge } from '../../core/oauth/breaker';
+import { recordMetric } from '../../core/metrics';
+import { afterFailure, type BreakerState, CLOSED, isOpen, merge } from '../../core/oauth/breaker';
 import { isolateBreakers } from '../../core/oauth/isolate-breakers';
 import { one } from '../shared/query';
 
 export class ProviderBreakers {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly metrics?: AnalyticsEngineDataset,
+  ) {}
 
   state(provider: string): BreakerState {
     const row = one<{ failures: number; open_until: number }>(
@@ -21,8 +25,10 @@ export class ProviderBreakers {
   }
 
   failed(provider: string, now: number): BreakerState {
-    const next = afterFailure(this.state(provider), now);
+    const before = this.state(provider);
+    const next = afterFailure(before, now);
     this.write(provider, next);
+    if (isOpen(next, now) && !isOpen(before, now)) recordMetric(this.metrics, { kind: 'breaker_open', provider });
     return next;
   }
 

@@ -11,7 +11,6 @@
  * while the call was out (the input gate is open) stands, and is neither overwritten nor re-tracked.
  */
 import type { Config } from '../../core/config';
-import { recordAudit } from '../../core/db/audit';
 import {
   findConnection,
   type OAuthAccountRow,
@@ -19,12 +18,14 @@ import {
   updateIfUnchanged,
 } from '../../core/db/oauth-accounts';
 import { log } from '../../core/log';
+import { recordMetric } from '../../core/metrics';
 import { isOpen } from '../../core/oauth/breaker';
 import { resolveProvider } from '../../core/oauth/provider';
 import { withRetries } from '../../core/oauth/retry';
 import { openToken, sealTokens } from '../../core/oauth/sealing';
 import { refreshAccessToken } from '../../core/oauth/tokens';
 import { all, one } from '../shared/query';
+import type { AuditTrail } from './audit-trail';
 import { ProviderBreakers } from './oauth-breaker';
 
 export const REFRESH_LEAD_MS = 5 * 60_000;
@@ -61,8 +62,10 @@ export class OAuthRefresher {
     private readonly db: D1Database,
     private readonly config: () => Config,
     private readonly userId: string,
+    private readonly auditTrail: AuditTrail,
+    private readonly metrics?: AnalyticsEngineDataset,
   ) {
-    this.breakers = new ProviderBreakers(sql);
+    this.breakers = new ProviderBreakers(sql, metrics);
   }
 
   /** Tracks a connection whose token expires at `expiresAt` (null: nothing to refresh). */
@@ -164,6 +167,7 @@ export class OAuthRefresher {
       };
       if (!(await updateIfUnchanged(this.db, read, changes))) return { type: 'changed' };
       this.track(provider, sealed.expiresAt);
+      recordMetric(this.metrics, { kind: 'provider_refresh', provider, result: 'ok' });
       return { type: 'refreshed' };
     }
     if (result.error.type === 'rejected') {
@@ -172,6 +176,7 @@ export class OAuthRefresher {
       return { type: 'rejected' };
     }
     this.breakers.failed(provider, now);
+    recordMetric(this.metrics, { kind: 'provider_refresh', provider, result: 'failed' });
     await updateIfUnchanged(this.db, read, { status: 'ok' });
     return { type: 'unavailable', read };
   }
@@ -184,8 +189,8 @@ export class OAuthRefresher {
 
   private async requireReauth(account: OAuthAccountRow, read: RefreshedRow, reason: string): Promise<void> {
     if (!(await updateIfUnchanged(this.db, read, { status: 'reauth_required' }))) return;
-    await recordAudit(this.db, {
-      userId: account.userId,
+    recordMetric(this.metrics, { kind: 'provider_refresh', provider: account.provider, result: 'reauth_required' });
+    await this.auditTrail.record({
       type: 'oauth_reauth_required',
       details: { provider: account.provider, reason },
     });

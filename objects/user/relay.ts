@@ -4,6 +4,7 @@
  * presence report arrived meanwhile.
  */
 import { describeError, log } from '../../core/log';
+import { recordMetric } from '../../core/metrics';
 import type { EventOut } from '../../core/schemas/events';
 import type { Presence } from './presence';
 
@@ -14,6 +15,7 @@ export async function relayEvent(env: Env, presence: Presence, event: EventOut):
       try {
         const connected = await env.DEVICE.getByName(deviceId).deliver(event);
         if (!connected) presence.drop(deviceId, stamp);
+        else recordMetric(env.METRICS, { kind: 'event_relayed', latency_ms: Date.now() - Date.parse(event.at) });
       } catch (error) {
         log('warn', 'relay failed', { device_id: deviceId, seq: event.seq, ...describeError(error) });
       }

@@ -3,16 +3,23 @@
  * is set to the earliest, so API-key usage flushes and provider token refreshes share it.
  * Jobs are idempotent (alarms are at-least-once); a job that throws, or whose isolate dies
  * while it runs, is retried later: its due time is pushed back before it starts, never deleted.
+ * A job that keeps failing backs off (30 s doubling up to an hour, never given up: its work,
+ * such as counted key uses, would be lost) and is reported to Sentry when it fails for the
+ * REPORT_AFTER_FAILURES-th time in a row. Each alarm run has a run id in its log lines.
  */
 import { describeError, log } from '../../core/log';
 import { all, one } from '../shared/query';
+import type { ReportFailure, Tags } from '../shared/report';
 
-export type JobName = 'key_usage' | 'oauth_refresh';
+export type JobName = 'key_usage' | 'oauth_refresh' | 'log_upkeep' | 'log_export';
 
 /** Runs a due job; answers when it is due next, or null for not until something schedules it. */
 export type JobHandler = (now: number) => Promise<number | null>;
 
 const RETRY_MS = 30_000;
+const MAX_RETRY_MS = 60 * 60_000;
+export const REPORT_AFTER_FAILURES = 5;
+const failuresKey = (job: JobName) => `scheduler:failures:${job}`;
 
 export class Scheduler {
   /** Due times asked for while a job runs, kept beside the job's own answer. */
@@ -22,6 +29,8 @@ export class Scheduler {
   constructor(
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
+    private readonly reportFailure: ReportFailure = () => {},
+    private readonly tags: Tags = {},
   ) {}
 
   /** Makes `job` due at `at` or earlier (an earlier due time stays). */
@@ -69,14 +78,15 @@ export class Scheduler {
     const retryAt = now + RETRY_MS;
     for (const { job } of due) this.sql.exec('UPDATE scheduled_jobs SET due_at = ? WHERE job = ?', retryAt, job);
     await this.arm();
+    const runId = crypto.randomUUID();
     for (const { job } of due) {
       this.running.add(job);
       let next: number | null;
       try {
         next = await handlers[job](now);
+        this.storage.kv.delete(failuresKey(job));
       } catch (error) {
-        log('error', 'scheduled job failed', { job, ...describeError(error) });
-        next = retryAt;
+        next = this.failed(job, error, now, runId);
       } finally {
         this.running.delete(job);
       }
@@ -87,6 +97,17 @@ export class Scheduler {
       this.write(job, at);
     }
     await this.arm();
+  }
+
+  /** Counts a failure in a row; answers when to try again. */
+  private failed(job: JobName, error: unknown, now: number, runId: string): number {
+    const failures = (this.storage.kv.get<number>(failuresKey(job)) ?? 0) + 1;
+    this.storage.kv.put(failuresKey(job), failures);
+    const operation = failures === REPORT_AFTER_FAILURES ? 'scheduled_job' : null;
+    const tags = { ...this.tags, job, run_id: runId, failures: String(failures) };
+    if (operation) this.reportFailure(error, operation, tags);
+    else log('error', 'scheduled job failed', { ...tags, ...describeError(error) });
+    return now + Math.min(RETRY_MS * 2 ** (failures - 1), MAX_RETRY_MS);
   }
 
   private remember(job: JobName, at: number): void {

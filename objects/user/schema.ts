@@ -121,4 +121,58 @@ const V3: MigrationStep = [
   'DROP TABLE mfa_challenges',
 ];
 
-export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3];
+/**
+ * Bounded growth and backups of the event log: running totals, the head (purging the newest
+ * events must not hand their seqs out again) and the compaction horizon,
+ * indexes for purging and compaction, and the segments exported to R2 (user/log-export.ts).
+ * A row's bytes are counted as in user/log-state.ts (ROW_BYTES_SQL).
+ */
+const V4: MigrationStep = [
+  `CREATE TABLE log_state (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     events INTEGER NOT NULL,
+     bytes INTEGER NOT NULL,
+     horizon INTEGER NOT NULL DEFAULT 0,
+     head INTEGER NOT NULL DEFAULT 0,
+     chain_floor INTEGER NOT NULL DEFAULT 0
+   )`,
+  `INSERT INTO log_state (singleton, events, bytes, horizon, head)
+     SELECT 1, COUNT(*), COALESCE(SUM(LENGTH(CAST(payload AS BLOB)) + LENGTH(CAST(id AS BLOB))
+       + LENGTH(CAST(stream AS BLOB)) + COALESCE(LENGTH(CAST(key AS BLOB)), 0) + 48), 0), 0, COALESCE(MAX(seq), 0) FROM events`,
+  'CREATE INDEX events_keyed ON events (stream, key, seq) WHERE key IS NOT NULL',
+  'CREATE INDEX events_expiry ON events (expires_at) WHERE expires_at IS NOT NULL',
+  `CREATE TABLE log_segments (
+     key TEXT PRIMARY KEY,
+     chain INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     first_seq INTEGER NOT NULL,
+     last_seq INTEGER NOT NULL,
+     events INTEGER NOT NULL,
+     bytes INTEGER NOT NULL,
+     sha256 TEXT NOT NULL,
+     state_key TEXT NOT NULL,
+     state_sha256 TEXT NOT NULL,
+     written_at INTEGER NOT NULL,
+     reported INTEGER NOT NULL DEFAULT 0,
+     superseded_at INTEGER
+   )`,
+];
+
+/**
+ * Per-user history leaves D1: the audit trail (user/audit-trail.ts) and each device's
+ * `last_seen_at` (user/presence.ts) are kept here.
+ */
+const V5: MigrationStep = [
+  `CREATE TABLE audit_log (
+     id TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     ip TEXT,
+     user_agent TEXT,
+     details TEXT,
+     created_at INTEGER NOT NULL
+   )`,
+  'CREATE INDEX audit_log_time ON audit_log (created_at, id)',
+  'ALTER TABLE device_presence ADD COLUMN last_seen_at INTEGER',
+];
+
+export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3, V4, V5];

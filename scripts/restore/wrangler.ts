@@ -47,3 +47,20 @@ export function appliedMigrations(target: Target): string[] {
 export function executeFile(target: Target, file: string): Outcome {
   return wrangler(['d1', 'execute', target.database, ...locationFlags(target), '--yes', '--json', '--file', file]);
 }
+
+/** Applies every D1 migration of the project to the target (a fresh target gets the whole schema). */
+export function applyMigrations(target: Target): Outcome {
+  return wrangler(['d1', 'migrations', 'apply', target.database, ...locationFlags(target)]);
+}
+
+/** Rows in the target's `users` table; 0 when it has no such table yet. */
+export function userCount(target: Target): number {
+  const sql = 'SELECT COUNT(*) AS n FROM users';
+  const outcome = wrangler(['d1', 'execute', target.database, ...locationFlags(target), '--json', '--command', sql]);
+  if (!outcome.ok) {
+    if (/no such table: users/.test(outcome.stdout + outcome.stderr)) return 0;
+    throw new Error(`could not read the target's users:\n${outcome.stderr || outcome.stdout}`);
+  }
+  const [first] = JSON.parse(outcome.stdout) as { results: { n: number }[] }[];
+  return first?.results[0]?.n ?? 0;
+}

@@ -21,18 +21,18 @@ export function validate<S extends v.GenericSchema>(schema: S, input: unknown): 
 }
 
 /**
- * Reads at most MAX_BODY_BYTES, whatever Content-Length claims, then parses JSON. With
+ * Reads at most `limit` bytes (MAX_BODY_BYTES), whatever Content-Length claims, then parses JSON. With
  * `emptyAs`, a request without a body reads as that value instead.
  */
-export async function readJson(request: Request, emptyAs?: unknown): Promise<unknown> {
+export async function readJson(request: Request, emptyAs?: unknown, limit = MAX_BODY_BYTES): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw new ApiError('payload_too_large');
+  if (declared > limit) throw new ApiError('payload_too_large');
   if (emptyAs !== undefined && (request.body === null || request.headers.get('content-length') === '0')) return emptyAs;
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new ApiError('invalid_request', 'The body must be JSON (content-type: application/json).');
   }
-  const text = await readText(request);
+  const text = await readText(request, limit);
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -51,7 +51,7 @@ async function readChunk(
   }
 }
 
-async function readText(request: Request): Promise<string> {
+async function readText(request: Request, limit: number): Promise<string> {
   if (!request.body) return '';
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -60,7 +60,7 @@ async function readText(request: Request): Promise<string> {
     const { done, value } = await readChunk(reader);
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       await reader.cancel();
       throw new ApiError('payload_too_large');
     }

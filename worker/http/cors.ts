@@ -5,8 +5,9 @@
  */
 import type { RequestContext } from '../context';
 
-const ALLOW_HEADERS = 'authorization, content-type, x-request-id';
-const EXPOSE_HEADERS = 'x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after';
+const ALLOW_HEADERS = 'authorization, content-type, x-request-id, traceparent, x-d1-bookmark';
+const EXPOSE_HEADERS =
+  'x-request-id, traceparent, x-d1-bookmark, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after';
 
 /** An origin listed by name: trusted with credentials and for cookie-authenticated writes. */
 export const isAllowedOrigin = (rc: RequestContext, origin: string | null): origin is string =>

@@ -15,6 +15,8 @@ function present(row: BackupRow): BackupOut {
     started_at: new Date(row.startedAt).toISOString(),
     finished_at: isoOrNull(row.finishedAt),
     tables: row.tables,
+    users: row.users,
+    events: row.events,
   };
 }
 
@@ -54,7 +56,7 @@ export const adminRoutes = [
   route({
     method: 'GET',
     path: '/v1/admin/backups/:id',
-    summary: 'One backup run: status, times and its tables',
+    summary: 'One backup run: status, times, its tables, and the users and events it covers',
     tag: 'Operations',
     access: 'admin',
     responses: {

@@ -81,7 +81,7 @@ export const apiKeyRoutes = [
         expiresAt: body.expires_in_days ? now + body.expires_in_days * DAY_MS : null,
         revokedAt: null,
       };
-      await insertApiKey(rc.env.DB, row);
+      await insertApiKey(rc.d1.primary(), row);
       await audit(rc, userId, 'api_key_created', { api_key_id: row.id, scopes: row.scopes });
       return reply(201, { ...present(row), key });
     },
@@ -97,7 +97,7 @@ export const apiKeyRoutes = [
     async handle({ rc, reply }) {
       const userId = rc.principal.userId;
       const [rows, pending] = await Promise.all([
-        listApiKeys(rc.env.DB, userId),
+        listApiKeys(rc.d1.replica(), userId),
         userActor(rc, userId).pendingKeyUsage(),
       ]);
       return reply(200, { api_keys: rows.map((row) => present(row, pending)) });
@@ -114,7 +114,7 @@ export const apiKeyRoutes = [
     async handle({ rc, params }) {
       const { id } = validate(ApiKeyParams, params);
       const userId = rc.principal.userId;
-      orFail(await revokeApiKey(rc.env.DB, userId, id), { not_found: noSuchKey });
+      orFail(await revokeApiKey(rc.d1.primary(), userId, id), { not_found: noSuchKey });
       await audit(rc, userId, 'api_key_revoked', { api_key_id: id });
       return noContent();
     },
@@ -141,10 +141,10 @@ export const apiKeyRoutes = [
       const { id } = validate(ApiKeyParams, params);
       const userId = rc.principal.userId;
       await requireStepUp(rc, body.reauth);
-      if (!(await findApiKey(rc.env.DB, userId, id))) throw noSuchKey();
+      if (!(await findApiKey(rc.d1.primary(), userId, id))) throw noSuchKey();
       const { key, hash, prefix } = await newApiKey();
       const previousExpiresAt = Date.now() + query.grace_hours * 3600 * 1000;
-      orFail(await rotateApiKey(rc.env.DB, userId, id, { keyHash: hash, prefix, previousExpiresAt }), {
+      orFail(await rotateApiKey(rc.d1.primary(), userId, id, { keyHash: hash, prefix, previousExpiresAt }), {
         not_found: noSuchKey,
       });
       await audit(rc, userId, 'api_key_rotated', { api_key_id: id, grace_hours: query.grace_hours });

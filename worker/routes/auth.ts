@@ -12,6 +12,7 @@ import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
 import { tokensResponse } from '../auth/issue';
 import { locked, passwordPolicy, unknownEmailGuard } from '../auth/lockout';
+import { recordSignIn, recordUnknownEmailLockout } from '../auth/security-metrics';
 import { ApiError, invalidField, orFail } from '../errors';
 import { noContent, route } from '../route';
 
@@ -87,13 +88,21 @@ export const authRoutes = [
       const user = await findUserByEmail(rc.env.DB, body.email);
       if (!user?.passwordHash) {
         const attempt = await (await unknownEmailGuard(rc, body.email)).beginLogin(passwordPolicy(rc));
-        if (attempt.locked) throw locked(attempt.retryAfterS);
+        if (attempt.locked) {
+          recordSignIn(rc, 'password', 'locked');
+          throw locked(attempt.retryAfterS);
+        }
         verifyDecoy(body.password);
+        recordSignIn(rc, 'password', 'failed');
+        if (attempt.locksIfWrong) recordUnknownEmailLockout(rc);
         throw new ApiError('unauthorized', BAD_CREDENTIALS);
       }
       const actor = userActor(rc, user.id);
       const attempt = await actor.beginLogin(passwordPolicy(rc));
-      if (attempt.locked) throw locked(attempt.retryAfterS);
+      if (attempt.locked) {
+        recordSignIn(rc, 'password', 'locked');
+        throw locked(attempt.retryAfterS);
+      }
       if (!verifyPassword(body.password, user.passwordHash)) {
         // Bookkeeping after the answer, so a wrong password costs what an unknown email costs.
         rc.exec.waitUntil(

@@ -38,7 +38,7 @@ export const connectionRoutes = [
     scope: 'read',
     responses: { 200: { description: 'Connections, oldest first; tokens are never shown.', schema: ConnectionsOut } },
     async handle({ rc, reply }) {
-      const rows = await listConnections(rc.env.DB, rc.principal.userId);
+      const rows = await listConnections(rc.d1.replica(), rc.principal.userId);
       return reply(200, {
         connections: rows.map((r) => ({
           provider: r.provider,
@@ -125,7 +125,7 @@ export const connectionRoutes = [
     async handle({ rc, params }) {
       const { provider } = validate(ProviderParams, params);
       const userId = rc.principal.userId;
-      const unlinked = orFail(await unlinkConnection(rc.env.DB, userId, provider), {
+      const unlinked = orFail(await unlinkConnection(rc.d1.primary(), userId, provider), {
         not_found: () => new ApiError('not_found', 'No such connection.'),
         only_sign_in: () =>
           new ApiError(

@@ -1,5 +1,4 @@
 /** The signed-in user's devices: register, list, rename, revoke, and the socket upgrade (DESIGN.md §5). */
-import { recordAudit } from '../../core/db/audit';
 import {
   findLiveDevice,
   findOwnDevice,
@@ -14,7 +13,9 @@ import { randomId } from '../../core/encoding';
 import { DeviceEnvelope, DeviceParams, DevicesOut, RegisterDevice, RenameDevice } from '../../core/schemas/devices';
 import { ReauthRequiredOut, withStepUp } from '../../core/schemas/step-up';
 import { connectRequest } from '../../objects/device/api';
+import type { DeviceActivity } from '../../objects/user/api';
 import { userActor } from '../auth/actor';
+import { audit } from '../auth/audit';
 import { requireStepUp } from '../auth/step-up';
 import type { RequestContext, SignedInContext } from '../context';
 import { deviceView } from '../devices/view';
@@ -28,13 +29,13 @@ const deviceRevoked = () => new ApiError('conflict', 'The device is revoked.');
 /** The caller's device named by the path; another user's device does not exist. */
 async function ownDevice(rc: SignedInContext, params: Record<string, string>) {
   const { id } = validate(DeviceParams, params);
-  const row = await findOwnDevice(rc.env.DB, rc.principal.userId, id);
+  const row = await findOwnDevice(rc.d1.primary(), rc.principal.userId, id);
   if (!row) throw new ApiError('not_found', 'No such device.');
   return row;
 }
 
-async function isOnline(rc: RequestContext, userId: string, deviceId: string): Promise<boolean> {
-  return (await userActor(rc, userId).onlineDevices()).includes(deviceId);
+async function activityOf(rc: RequestContext, userId: string, deviceId: string): Promise<DeviceActivity | undefined> {
+  return (await userActor(rc, userId).deviceActivity()).find((a) => a.deviceId === deviceId);
 }
 
 export const deviceRoutes = [
@@ -70,15 +71,9 @@ export const deviceRoutes = [
         lastSeenAt: null,
         revokedAt: null,
       };
-      orFail(await insertDevice(rc.env.DB, row), { conflict: nameTaken });
-      await recordAudit(rc.env.DB, {
-        userId,
-        type: 'device_registered',
-        ip: rc.ip,
-        userAgent: rc.userAgent,
-        details: { device_id: row.id, name: row.name },
-      });
-      return reply(201, { device: deviceView(row, false) });
+      orFail(await insertDevice(rc.d1.primary(), row), { conflict: nameTaken });
+      await audit(rc, userId, 'device_registered', { device_id: row.id, name: row.name });
+      return reply(201, { device: deviceView(row, undefined) });
     },
   }),
   route({
@@ -91,9 +86,12 @@ export const deviceRoutes = [
     responses: { 200: { description: 'Oldest first; `online` when a socket is connected.', schema: DevicesOut } },
     async handle({ rc, reply }) {
       const userId = rc.principal.userId;
-      const [rows, online] = await Promise.all([listDevices(rc.env.DB, userId), userActor(rc, userId).onlineDevices()]);
-      const connected = new Set(online);
-      return reply(200, { devices: rows.map((row) => deviceView(row, connected.has(row.id))) });
+      const [rows, activity] = await Promise.all([
+        listDevices(rc.d1.replica(), userId),
+        userActor(rc, userId).deviceActivity(),
+      ]);
+      const byId = new Map(activity.map((a) => [a.deviceId, a]));
+      return reply(200, { devices: rows.map((row) => deviceView(row, byId.get(row.id))) });
     },
   }),
   route({
@@ -112,11 +110,11 @@ export const deviceRoutes = [
     async handle({ rc, params, body, reply }) {
       const device = await ownDevice(rc, params);
       if (device.revokedAt !== null) throw deviceRevoked();
-      const row = orFail(await renameDevice(rc.env.DB, device.userId, device.id, body.name), {
+      const row = orFail(await renameDevice(rc.d1.primary(), device.userId, device.id, body.name), {
         conflict: nameTaken,
         not_found: deviceRevoked,
       });
-      return reply(200, { device: deviceView(row, await isOnline(rc, device.userId, device.id)) });
+      return reply(200, { device: deviceView(row, await activityOf(rc, device.userId, device.id)) });
     },
   }),
   route({
@@ -132,17 +130,11 @@ export const deviceRoutes = [
     },
     async handle({ rc, params }) {
       const device = await ownDevice(rc, params);
-      const revoked = await revokeDevice(rc.env.DB, device.userId, device.id);
+      const revoked = await revokeDevice(rc.d1.primary(), device.userId, device.id);
       // Also when D1 already said revoked: a retry finishes a revocation whose actor call failed.
       await rc.env.DEVICE.getByName(device.id).revoke();
       if (revoked) {
-        await recordAudit(rc.env.DB, {
-          userId: device.userId,
-          type: 'device_revoked',
-          ip: rc.ip,
-          userAgent: rc.userAgent,
-          details: { device_id: device.id },
-        });
+        await audit(rc, device.userId, 'device_revoked', { device_id: device.id });
       }
       return noContent();
     },

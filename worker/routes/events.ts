@@ -6,7 +6,10 @@ import {
   MAX_PAYLOAD_BYTES,
   payloadBytes,
   ReplayOut,
+  SnapshotOut,
+  SnapshotQuery,
 } from '../../core/schemas/events';
+import { decodeCursor, encodeCursor } from '../../core/snapshot-cursor';
 import { appendInputOf } from '../../objects/user/api';
 import { userActor } from '../auth/actor';
 import { ApiError, invalidField } from '../errors';
@@ -31,6 +34,7 @@ export const eventRoutes = [
           '`base_version` is not the key’s version: `key`, `version` and `payload` beside `error` are current.',
       },
       413: { description: 'The payload is over 32 KiB serialized.' },
+      507: { description: 'The user’s log is at its quota (`quota_exceeded`, EVENT_LOG_LIMITS); nothing was stored.' },
     },
     async handle({ rc, body, reply }) {
       if (payloadBytes(body.payload) > MAX_PAYLOAD_BYTES) {
@@ -46,6 +50,7 @@ export const eventRoutes = [
           body: { id, key, version, payload },
         });
       }
+      if (result.error.type === 'quota_exceeded') throw new ApiError('quota_exceeded');
       throw invalidField('expires_at', 'is more than 5 minutes in the past');
     },
   }),
@@ -59,9 +64,41 @@ export const eventRoutes = [
     query: EventsQuery,
     responses: {
       200: { description: 'A page; pass `next_after` as `after` for the next, until it is null.', schema: ReplayOut },
+      409: {
+        description:
+          '`after` is before the compaction horizon (`resync_required`, `horizon` inside `error`): read /v1/events/snapshot, then replay after its `head`.',
+      },
     },
     async handle({ rc, query, reply }) {
-      return reply(200, await userActor(rc, rc.principal.userId).replayEvents(query.after, query.limit));
+      const result = await userActor(rc, rc.principal.userId).replayFrom(query.after, query.limit);
+      if (result.ok) return reply(200, result.value);
+      throw new ApiError('resync_required', undefined, { error: { horizon: result.error.horizon } });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/events/snapshot',
+    summary: 'The current value of every live keyed event, a page at a time',
+    tag: 'Events',
+    access: 'user',
+    scope: 'read',
+    query: SnapshotQuery,
+    responses: {
+      200: {
+        description:
+          'A page in (stream, key) order; pass `next_cursor` as `cursor` until it is null, then replay after `head`.',
+        schema: SnapshotOut,
+      },
+    },
+    async handle({ rc, query, reply }) {
+      const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && !cursor) throw invalidField('cursor', 'is not a cursor this API gave out');
+      const page = await userActor(rc, rc.principal.userId).snapshotEvents(cursor, query.limit);
+      return reply(200, {
+        items: page.items,
+        next_cursor: page.next ? encodeCursor(page.next) : null,
+        head: page.head,
+      });
     },
   }),
 ];

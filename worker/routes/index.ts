@@ -2,6 +2,7 @@
 import type { AnyRoute } from '../route';
 import { adminRoutes } from './admin';
 import { adminKeyRoutes } from './admin-keys';
+import { adminUserRoutes } from './admin-users';
 import { apiKeyRoutes } from './api-keys';
 import { authRoutes } from './auth';
 import { connectionRoutes } from './connections';
@@ -29,6 +30,7 @@ const apiRoutes: readonly AnyRoute[] = [
   ...connectionRoutes,
   ...adminRoutes,
   ...adminKeyRoutes,
+  ...adminUserRoutes,
 ];
 
 export const routes: readonly AnyRoute[] = [...apiRoutes, ...docsRoutes(apiRoutes)];

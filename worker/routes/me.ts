@@ -1,5 +1,4 @@
 /** The signed-in user's own account: profile, password, export, erasure, audit log. */
-import { listAudit } from '../../core/db/audit';
 import { exportUserRows } from '../../core/db/export';
 import { toProfile, updateUser } from '../../core/db/users';
 import { hashPassword } from '../../core/password';
@@ -99,10 +98,10 @@ export const meRoutes = [
     responses: { 200: { description: 'The export.' } },
     async handle({ rc, reply }) {
       const userId = rc.principal.userId;
-      const [rows, actorState] = await Promise.all([
-        exportUserRows(rc.env.DB, userId),
-        userActor(rc, userId).exportState(),
-      ]);
+      const actor = userActor(rc, userId);
+      const [activity, actorState] = await Promise.all([actor.deviceActivity(), actor.exportState()]);
+      const lastSeen = new Map(activity.map((a) => [a.deviceId, a.lastSeenAt]));
+      const rows = await exportUserRows(rc.env.DB, userId, lastSeen);
       if (!rows) throw new ApiError('unauthorized');
       return reply(
         200,
@@ -149,18 +148,11 @@ export const meRoutes = [
     async handle({ rc, query, reply }) {
       const [at, id] = query.cursor ? (query.cursor.split('.') as [string, string]) : [];
       const before = at && id ? { createdAt: Number(at), id } : null;
-      const { rows, more } = await listAudit(rc.env.DB, rc.principal.userId, query.limit, before);
-      const last = rows.at(-1);
+      const { entries, more } = await userActor(rc, rc.principal.userId).listAudit(query.limit, before);
+      const last = entries.at(-1);
       return reply(200, {
-        events: rows.map((r) => ({
-          id: r.id,
-          type: r.type,
-          ip: r.ip,
-          user_agent: r.userAgent,
-          details: r.details,
-          created_at: new Date(r.createdAt).toISOString(),
-        })),
-        next_cursor: more && last ? `${last.createdAt}.${last.id}` : null,
+        events: entries.map((entry) => ({ ...entry, created_at: new Date(entry.created_at).toISOString() })),
+        next_cursor: more && last ? `${last.created_at}.${last.id}` : null,
       });
     },
   }),

@@ -1,0 +1,106 @@
+/**
+ * The account's security events, in the user's own actor: a sign-in, a key change or a device
+ * change writes here instead of to the shared database, and the list is read from here. Rows
+ * older than the retention window (AUDIT_RETENTION_DAYS) are dropped as new ones are written,
+ * so the trail is bounded.
+ *
+ * Rows written to D1's `audit_log` before the trail moved are taken over once, the first time
+ * the trail is used (INSERT OR IGNORE by id, then deleted from D1): two racing first uses
+ * import the same rows without duplicating them.
+ */
+import { type AuditType, deleteLegacyAudit, takeLegacyAudit } from '../../core/db/audit';
+import { randomId } from '../../core/encoding';
+import type { JsonValue } from '../../core/schemas/events';
+import { all } from '../shared/query';
+
+const IMPORTED = 'audit:legacy_imported';
+
+export interface AuditInput {
+  type: AuditType;
+  ip?: string | null;
+  userAgent?: string | null;
+  details?: Record<string, JsonValue>;
+}
+
+export interface AuditEntry {
+  id: string;
+  type: string;
+  ip: string | null;
+  user_agent: string | null;
+  details: Record<string, JsonValue> | null;
+  created_at: number;
+}
+
+export interface AuditCursor {
+  createdAt: number;
+  id: string;
+}
+
+type Row = Omit<AuditEntry, 'details'> & { details: string | null };
+
+const entryOf = (row: Row): AuditEntry => ({ ...row, details: row.details ? JSON.parse(row.details) : null });
+
+export class AuditTrail {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly kv: SyncKvStorage,
+    private readonly db: D1Database,
+    private readonly userId: string,
+    private readonly retentionMs: () => number,
+  ) {}
+
+  async record(input: AuditInput, now = Date.now()): Promise<void> {
+    await this.importLegacy();
+    this.sql.exec(
+      'INSERT INTO audit_log (id, type, ip, user_agent, details, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      randomId(),
+      input.type,
+      input.ip ?? null,
+      input.userAgent?.slice(0, 512) ?? null,
+      input.details ? JSON.stringify(input.details) : null,
+      now,
+    );
+    this.sql.exec('DELETE FROM audit_log WHERE created_at < ?', now - this.retentionMs());
+  }
+
+  /** Newest first; `before` continues after the last entry of the previous page. */
+  async list(limit: number, before: AuditCursor | null): Promise<{ entries: AuditEntry[]; more: boolean }> {
+    await this.importLegacy();
+    const rows = before
+      ? all<Row>(
+          this.sql,
+          `SELECT * FROM audit_log WHERE created_at < ? OR (created_at = ? AND id < ?)
+           ORDER BY created_at DESC, id DESC LIMIT ?`,
+          before.createdAt,
+          before.createdAt,
+          before.id,
+          limit + 1,
+        )
+      : all<Row>(this.sql, 'SELECT * FROM audit_log ORDER BY created_at DESC, id DESC LIMIT ?', limit + 1);
+    return { entries: rows.slice(0, limit).map(entryOf), more: rows.length > limit };
+  }
+
+  /** Oldest first, for the account's data export. */
+  async all(): Promise<AuditEntry[]> {
+    await this.importLegacy();
+    return all<Row>(this.sql, 'SELECT * FROM audit_log ORDER BY created_at, id').map(entryOf);
+  }
+
+  private async importLegacy(): Promise<void> {
+    if (this.kv.get(IMPORTED)) return;
+    const legacy = await takeLegacyAudit(this.db, this.userId);
+    for (const row of legacy) {
+      this.sql.exec(
+        'INSERT OR IGNORE INTO audit_log (id, type, ip, user_agent, details, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        row.id,
+        row.type,
+        row.ip,
+        row.user_agent,
+        row.details,
+        row.created_at,
+      );
+    }
+    this.kv.put(IMPORTED, true);
+    if (legacy.length > 0) await deleteLegacyAudit(this.db, this.userId);
+  }
+}
