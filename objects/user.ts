@@ -32,6 +32,7 @@ import { completeLoad, type LoadFailure, type LoadPart, loadEvents } from './use
 import { type LogState, LogTotals } from './user/log-state';
 import { logLimitsOf, runUpkeep } from './user/log-upkeep';
 import { OAuthRefresher } from './user/oauth-refresh';
+import { type ProviderAccess, type ProviderAccessFailure, providerAccess } from './user/oauth-token';
 import { prepareRestore, type RestoreTarget } from './user/point-in-time';
 import { type DeviceActivity, Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
@@ -464,6 +465,24 @@ export class UserObject extends DurableObject<Env> {
   async trackConnection(provider: string, expiresAt: number | null): Promise<void> {
     this.oauthRefresher.track(provider, expiresAt);
     await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
+  }
+
+  /**
+   * A provider access token valid for at least `minTtlMs` (refreshed first if need be), under
+   * the per-user `provider_token` limit.
+   */
+  async providerToken(
+    provider: string,
+    minTtlMs: number,
+    limit: Window,
+  ): Promise<Result<ProviderAccess, ProviderAccessFailure | { type: 'rate_limited'; rate: Decision }>> {
+    if (this.erased()) return err({ type: 'not_found' });
+    const rate = hitCounter(this.ctx.storage.sql, 'provider_token', limit, Date.now());
+    if (!rate.allowed) return err({ type: 'rate_limited', rate });
+    const config = configFrom(this.env);
+    const result = await providerAccess(this.env.DB, config, this.oauthRefresher, this.userId, provider, minTtlMs);
+    await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
+    return result;
   }
 
   /** Stops refreshing an unlinked connection. */

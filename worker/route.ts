@@ -56,7 +56,7 @@ export interface Route<
    * What an API key needs to call this route (default `write`); `account` routes (password,
    * MFA, keys, deletion) take a signed-in session and no API key at all.
    */
-  scope?: 'read' | 'write' | 'account';
+  scope?: 'read' | 'write' | 'account' | 'connections:read';
   /** Per-IP limit for unauthenticated routes (authenticated ones share the per-user `api` bucket). */
   ipLimit?: IpBucket;
   body?: B;

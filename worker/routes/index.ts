@@ -1,6 +1,7 @@
 /** Every route of the API, in one list: the router and the OpenAPI document both read it. */
 import type { AnyRoute } from '../route';
 import { adminRoutes } from './admin';
+import { adminKeyRoutes } from './admin-keys';
 import { adminUserRoutes } from './admin-users';
 import { apiKeyRoutes } from './api-keys';
 import { authRoutes } from './auth';
@@ -28,6 +29,7 @@ const apiRoutes: readonly AnyRoute[] = [
   ...oauthRoutes,
   ...connectionRoutes,
   ...adminRoutes,
+  ...adminKeyRoutes,
   ...adminUserRoutes,
 ];
 
