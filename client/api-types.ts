@@ -4129,7 +4129,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Switching protocols; the hello / challenge / auth / ready handshake follows. */
+            /** @description Switching protocols; the hello / challenge / auth / ready handshake follows. For an unknown or revoked device the socket is closed at once with 1008 and the reason `unknown or revoked device`. */
             101: {
                 headers: {
                     "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
@@ -4168,7 +4168,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No live device has this id. */
+            /** @description No such resource (`not_found`). */
             404: {
                 headers: {
                     "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
@@ -4568,7 +4568,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `base_version` is not the key’s version: `key`, `version` and `payload` beside `error` are current. */
+            /** @description `base_version` is not the key’s version: `key`, `version` and `payload` beside `error` are current. Or the `id` was used before for a different event (only `id` beside `error`). */
             409: {
                 headers: {
                     "x-ratelimit-limit": components["headers"]["RateLimitLimit"];

@@ -1,8 +1,8 @@
 /**
  * The realtime client: connects a registered device, runs the signed handshake, resumes from
  * the last seq it took in, and reconnects with jittered backoff. Events reach the app once
- * each, in seq order, through `onEvent` or `events()`; what the app has finished with is
- * acked so that another process of the same device resumes from there.
+ * each, in seq order, through `onEvent` or `events()`, never its own; what the app has finished
+ * with is acked so that another process of the same device resumes from there.
  */
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { RealtimeError } from './errors.ts';
@@ -10,31 +10,39 @@ import { Inbox } from './inbox.ts';
 import { type DeviceKey, newNonce, signHandshake } from './keys.ts';
 import { Outbox } from './outbox.ts';
 import type { Ack, ClientFrame, Conflict, OutgoingEvent, RealtimeEvent, ServerFrame } from './protocol.ts';
+import { Replayer, type SnapshotOptions } from './replay.ts';
 import { platformSocket, type SocketFactory, type SocketLike, socketUrl, whenOpen } from './socket.ts';
+import { memoryStore, type OutboxStore } from './store.ts';
 
 export type Status = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
-export interface RealtimeClientOptions {
+export interface RealtimeClientOptions extends SnapshotOptions {
   /** The API's origin, such as `https://api.example.com`. */
   baseUrl: string;
   deviceId: string;
   key: DeviceKey;
-  /** Resume after this seq (the last one your app finished with); default: the cursor the device last acked. */
+  /** Resume after this seq (the last one your app finished with); default: the store's cursor, else the device's acked cursor. */
   after?: number;
   /** Called for each event in seq order, one at a time; otherwise read `events()`. */
   onEvent?: (event: RealtimeEvent) => void | Promise<void>;
   onStatus?: (status: Status, detail?: { code: number; reason: string }) => void;
+  /** Keeps unanswered sends and the cursor across restarts (default: memory only). */
+  store?: OutboxStore;
   /** Opens the socket; default `new WebSocket(url)`. */
   socketFactory?: SocketFactory;
   backoff?: BackoffOptions;
-  /** Acks are batched: at most one per this many ms (default 250). */
-  ackDelayMs?: number;
+  /** `connect()` rejects (code `timeout`) and the client stops when not ready by then (default 30 s; `Infinity` waits). */
+  connectTimeoutMs?: number;
+  /** Failed connection attempts in a row before the client stops (code `unreachable`; default unlimited). */
+  maxAttempts?: number;
   /** A connection that is not ready by then is dropped and retried (default 15 s). */
   handshakeTimeoutMs?: number;
+  /** A `ping` every this many ms; a socket that has not answered the previous one is dropped (default 25 s, 0: off). */
+  pingIntervalMs?: number;
+  /** Acks are batched: at most one per this many ms (default 250). */
+  ackDelayMs?: number;
   random?: () => number;
 }
-
-type ReplayPage = Extract<ServerFrame, { type: 'replay' }>;
 
 const POLICY_VIOLATION = 1008;
 
@@ -44,15 +52,18 @@ export class RealtimeClient {
   private socket: SocketLike | null = null;
   private ready = false;
   private stopped = false;
+  /** Failed attempts since the last `ready`. */
   private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private connectTimer: ReturnType<typeof setTimeout> | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
   private readonly inbox: Inbox;
-  /** Whether the resume point is known: given as `after`, or learnt from the first `ready`. */
+  private readonly outbox: Outbox;
+  private readonly replayer: Replayer;
+  /** Whether the resume point is known: given as `after`, kept by the store, or learnt from the first `ready`. */
   private positioned: boolean;
   private acked = 0;
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly outbox = new Outbox();
-  private replayWaiter: { resolve: (page: ReplayPage) => void; reject: (error: unknown) => void } | null = null;
-  private liveBuffer: RealtimeEvent[] | null = null;
   private firstReady: { resolve: () => void; reject: (error: unknown) => void } | null = null;
 
   private readonly options: RealtimeClientOptions;
@@ -61,15 +72,41 @@ export class RealtimeClient {
     this.options = options;
     this.positioned = options.after !== undefined;
     this.acked = options.after ?? 0;
-    this.inbox = new Inbox(this.acked, () => this.scheduleAck(), options.onEvent);
+    this.inbox = new Inbox(options.deviceId, this.acked, () => this.scheduleAck(), options.onEvent);
+    this.outbox = new Outbox(options.store ?? memoryStore());
+    this.replayer = new Replayer(
+      { transmit: (frame) => this.transmit(frame), isCurrent: (socket) => this.ready && socket === this.socket },
+      this.inbox,
+      options,
+    );
   }
 
-  /** Connects; resolves at the first `ready`, and keeps reconnecting after that until `close()`. */
+  /**
+   * Connects; resolves at the first `ready` and keeps reconnecting after that until `close()`.
+   * Rejects, and stops the client, on a policy close (code `policy`), after `maxAttempts`
+   * (`unreachable`) or `connectTimeoutMs` (`timeout`).
+   */
   connect(): Promise<void> {
+    if (this.stopped) return Promise.reject(new RealtimeError('closed', 'The client is closed.'));
     return new Promise((resolve, reject) => {
       this.firstReady = { resolve, reject };
-      void this.open();
+      const timeout = this.options.connectTimeoutMs ?? 30_000;
+      if (Number.isFinite(timeout)) {
+        this.connectTimer = setTimeout(
+          () => this.giveUp(new RealtimeError('timeout', 'Not connected in time.')),
+          timeout,
+        );
+      }
+      void this.start();
     });
+  }
+
+  /** Skips the backoff wait and tries at once (for example on the browser's `online` event). */
+  reconnectNow(): void {
+    if (this.stopped || this.retryTimer === null) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    void this.open();
   }
 
   /** The highest seq handed to the app and finished with. */
@@ -77,16 +114,19 @@ export class RealtimeClient {
     return this.inbox.processed;
   }
 
-  /** Appends an event; resolves with its ack (or a conflict). Retried on reconnect with the same id. */
+  /**
+   * Appends an event; resolves with its ack (or a conflict), rejects with a RealtimeError whose
+   * code says why it was refused. Kept in the store until answered and sent again with the
+   * same id after a reconnect or a restart; a `rate_limited` refusal is retried after `retry_after`.
+   */
   send(event: OutgoingEvent): Promise<Ack | Conflict> {
     if (this.stopped) return Promise.reject(new RealtimeError('closed', 'The client is closed.'));
-    const frame: ClientFrame = { type: 'event', ...event };
-    const answer = this.outbox.add(event.id, frame);
-    if (this.ready) this.transmit(frame);
-    return answer;
+    return this.outbox.add(event, (frame) => {
+      if (this.ready) this.transmit(frame);
+    });
   }
 
-  /** The events, in seq order; the iterator ends at `close()`, and throws on a policy close. */
+  /** The events, in seq order; the iterator ends at `close()`, and throws when the client gives up. */
   events(): AsyncIterableIterator<RealtimeEvent> {
     const iterator: AsyncIterableIterator<RealtimeEvent> = {
       next: () => this.inbox.next(),
@@ -96,20 +136,43 @@ export class RealtimeClient {
     return iterator;
   }
 
-  /** Sends the last ack and closes for good. */
+  /** Sends the last ack and closes for good; unanswered sends stay in the store for the next start. */
   async close(): Promise<void> {
-    this.stopped = true;
+    if (this.stopped) return;
     this.flushAck();
+    this.stopped = true;
     this.socket?.close(1000, 'client closed');
     this.shutDown(new RealtimeError('closed', 'The client is closed.'), false);
+    this.status('closed');
   }
 
   private status(status: Status, detail?: { code: number; reason: string }): void {
     this.options.onStatus?.(status, detail);
   }
 
-  private transmit(frame: ClientFrame): void {
-    this.socket?.send(JSON.stringify(frame));
+  private transmit(frame: ClientFrame | 'ping'): void {
+    try {
+      this.socket?.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    } catch {
+      // The socket is closing: its close event starts the next connection.
+    }
+  }
+
+  private async start(): Promise<void> {
+    try {
+      const cursor = await this.outbox.restore();
+      if (!this.positioned && cursor !== null) {
+        this.positioned = true;
+        this.acked = cursor;
+        this.inbox.startAt(cursor);
+      }
+    } catch (error) {
+      this.giveUp(
+        error instanceof RealtimeError ? error : new RealtimeError('internal', 'The store could not be read.'),
+      );
+      return;
+    }
+    await this.open();
   }
 
   private async open(): Promise<void> {
@@ -120,12 +183,16 @@ export class RealtimeClient {
     try {
       socket = await factory(socketUrl(this.options.baseUrl, this.options.deviceId));
     } catch {
-      this.retry();
+      this.failedAttempt();
       return;
     }
+    if (this.stopped) return socket.close(1000, 'client closed');
     this.socket = socket;
     const nonce = newNonce();
-    const timer = setTimeout(() => socket.close(4000, 'handshake timeout'), this.options.handshakeTimeoutMs ?? 15_000);
+    const timer = setTimeout(
+      () => this.drop(socket, 4000, 'handshake timeout'),
+      this.options.handshakeTimeoutMs ?? 15_000,
+    );
     socket.addEventListener('message', (event: MessageEvent) => {
       void this.onFrame(socket, event.data, nonce, timer);
     });
@@ -140,6 +207,10 @@ export class RealtimeClient {
 
   private async onFrame(socket: SocketLike, data: unknown, nonce: string, timer: ReturnType<typeof setTimeout>) {
     if (socket !== this.socket || typeof data !== 'string') return;
+    if (data === 'pong') {
+      this.pongDue = false;
+      return;
+    }
     let frame: ServerFrame;
     try {
       frame = JSON.parse(data) as ServerFrame;
@@ -156,26 +227,33 @@ export class RealtimeClient {
         clearTimeout(timer);
         return this.onReady(socket, frame);
       case 'event':
-        if (this.liveBuffer) this.liveBuffer.push(frame);
-        else this.inbox.accept(frame);
-        return;
+        return this.replayer.live(frame);
       case 'replay':
-        this.replayWaiter?.resolve(frame);
-        this.replayWaiter = null;
-        return;
+      case 'resync_required':
+        return this.replayer.answer(frame);
       case 'ack':
-        this.inbox.markOwn(frame.seq);
-        return this.outbox.answer(frame.id, frame);
       case 'conflict':
         return this.outbox.answer(frame.id, frame);
-      case 'error': {
-        const error = new RealtimeError(frame.code, frame.message);
-        if (frame.id !== undefined && this.outbox.has(frame.id)) return this.outbox.refuse(frame.id, error);
-        this.replayWaiter?.reject(error);
-        this.replayWaiter = null;
-        return;
-      }
+      case 'error':
+        return this.onError(frame);
     }
+  }
+
+  /** An error frame names what it refers to by id; one without an id refers to nothing pending. */
+  private onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
+    if (frame.id === undefined || this.replayer.refused(frame)) return;
+    const pending = this.outbox.frame(frame.id);
+    if (!pending) return;
+    if (frame.code === 'rate_limited') {
+      setTimeout(
+        () => {
+          if (this.ready && this.outbox.frame(pending.id) === pending) this.transmit(pending);
+        },
+        (frame.retry_after ?? 1) * 1000,
+      );
+      return;
+    }
+    this.outbox.refuse(frame.id, new RealtimeError(frame.code, frame.message));
   }
 
   private onReady(socket: SocketLike, frame: Extract<ServerFrame, { type: 'ready' }>): void {
@@ -187,39 +265,40 @@ export class RealtimeClient {
       this.acked = frame.cursor;
       this.inbox.startAt(frame.cursor);
     }
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
     this.status('ready');
     this.firstReady?.resolve();
     this.firstReady = null;
-    for (const frame of this.outbox.frames()) this.transmit(frame);
+    this.startPings(socket);
+    // The replay request goes out first, so queued sends cannot use up the frame limit before it.
+    const resumed = this.replayer.resume(socket);
+    for (const pending of this.outbox.frames()) this.transmit(pending);
     this.flushAck();
-    void this.resume(socket);
+    resumed.then(
+      (complete) => {
+        if (!complete) this.drop(socket, 4000, 'replay failed');
+      },
+      (error: RealtimeError) => this.giveUp(error),
+    );
   }
 
-  /** Replays what was missed; live events wait meanwhile, so everything is taken in seq order. */
-  private async resume(socket: SocketLike): Promise<void> {
-    const inbox = this.inbox;
-    this.liveBuffer = [];
-    try {
-      let after: number | null = inbox.received;
-      while (after !== null && socket === this.socket) {
-        const page = await this.requestReplay(after);
-        for (const event of page.events) inbox.accept(event);
-        after = page.next_after;
-      }
-    } catch {
-      // The socket closed or the request was refused: the next connection resumes again.
-    } finally {
-      const buffered = this.liveBuffer ?? [];
-      this.liveBuffer = null;
-      for (const event of buffered.sort((a, b) => a.seq - b.seq)) inbox.accept(event);
-    }
+  private pongDue = false;
+
+  private startPings(socket: SocketLike): void {
+    const every = this.options.pingIntervalMs ?? 25_000;
+    if (every <= 0) return;
+    this.pongDue = false;
+    this.pingTimer = setInterval(() => {
+      if (this.pongDue) return this.drop(socket, 4000, 'no pong');
+      this.pongDue = true;
+      this.transmit('ping');
+    }, every);
   }
 
-  private requestReplay(after: number): Promise<ReplayPage> {
-    return new Promise((resolve, reject) => {
-      this.replayWaiter = { resolve, reject };
-      this.transmit({ type: 'replay', after, limit: 500 });
-    });
+  private stopPings(): void {
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.pingTimer = null;
   }
 
   private scheduleAck(): void {
@@ -234,39 +313,69 @@ export class RealtimeClient {
     const seq = this.inbox.processed;
     if (!this.ready || seq <= this.acked) return;
     this.transmit({ type: 'ack', seq });
+    this.outbox.saveCursor(seq);
     this.acked = seq;
+  }
+
+  /** Gives up on `socket` without waiting for its close event (a dead socket may never send one). */
+  private drop(socket: SocketLike, code: number, reason: string): void {
+    if (socket !== this.socket) return;
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Already closed.
+    }
+    this.onClose(socket, code, reason);
   }
 
   private onClose(socket: SocketLike, code: number, reason: string): void {
     if (socket !== this.socket) return;
     this.socket = null;
     this.ready = false;
-    this.replayWaiter?.reject(new RealtimeError('closed', 'The socket closed.'));
-    this.replayWaiter = null;
+    this.stopPings();
+    this.replayer.cancel();
     if (this.stopped) return;
     if (code === POLICY_VIOLATION) {
-      this.stopped = true;
-      this.shutDown(new RealtimeError('policy', reason || 'The server closed the connection.'), true);
-      this.status('closed', { code, reason });
+      this.giveUp(new RealtimeError('policy', reason || 'The server closed the connection.'), { code, reason });
       return;
     }
-    this.retry();
+    this.failedAttempt();
   }
 
-  private retry(): void {
+  private failedAttempt(): void {
     if (this.stopped) return;
-    const delay = backoffDelay(this.attempt, this.options.backoff, this.options.random);
     this.attempt += 1;
-    setTimeout(() => void this.open(), delay);
+    if (this.attempt >= (this.options.maxAttempts ?? Number.POSITIVE_INFINITY)) {
+      this.giveUp(new RealtimeError('unreachable', `No connection after ${this.attempt} attempts.`));
+      return;
+    }
+    const delay = backoffDelay(this.attempt - 1, this.options.backoff, this.options.random);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.open();
+    }, delay);
+  }
+
+  /** Stops for good: `connect()` rejects, waiting sends fail, and the iterator throws `error`. */
+  private giveUp(error: RealtimeError, detail?: { code: number; reason: string }): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    const socket = this.socket;
+    this.socket = null;
+    this.ready = false;
+    socket?.close(1000, 'client gave up');
+    this.shutDown(error, true);
+    this.status('closed', detail);
   }
 
   private shutDown(error: RealtimeError, failIterator: boolean): void {
-    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
-    this.ackTimer = null;
+    for (const timer of [this.ackTimer, this.retryTimer, this.connectTimer]) if (timer !== null) clearTimeout(timer);
+    this.ackTimer = this.retryTimer = this.connectTimer = null;
+    this.stopPings();
+    this.replayer.cancel();
     this.outbox.refuseAll(error);
     this.firstReady?.reject(error);
     this.firstReady = null;
     this.inbox.end(failIterator ? error : undefined);
-    if (!failIterator) this.status('closed');
   }
 }

@@ -11,7 +11,7 @@ import type { EventOut } from '../core/schemas/events';
 import { type DeviceRecord, readConnectRequest } from './device/connect';
 import { catchUp, deliverInOrder, type ReadLog } from './device/deliver';
 import { handshakeStep } from './device/handshake';
-import { HANDSHAKE_MS, readySockets, refuse, send, setState, stateOf } from './device/socket';
+import { echoClose, HANDSHAKE_MS, readySockets, refuse, send, setState, stateOf } from './device/socket';
 import { handleFrame } from './device/socket-context';
 import { DeviceStore } from './device/store';
 
@@ -98,8 +98,13 @@ export class DeviceObject extends DurableObject<Env> {
     }
   }
 
-  override async webSocketClose(ws: WebSocket): Promise<void> {
-    await this.socketGone(ws);
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      await this.socketGone(ws);
+    } finally {
+      // Answered with the client's own code, so a clean close never reaches the client as 1006.
+      echoClose(ws, code, reason);
+    }
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {

@@ -29,3 +29,18 @@ export function refuse(ws: WebSocket, reason: string): void {
 /** The sockets past the handshake, but `except`. */
 export const readySockets = (all: WebSocket[], except?: WebSocket): WebSocket[] =>
   all.filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN && stateOf(ws).phase === 'ready');
+
+/** Codes a close frame may carry (1005, 1006 and 1015 are only reported, never sent). */
+const sendable = (code: number): boolean =>
+  code === 1000 || (code >= 1001 && code <= 1014 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+
+/** Answers the client's close with the same code and reason. */
+export function echoClose(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CLOSING) return;
+  try {
+    if (sendable(code)) ws.close(code, reason);
+    else ws.close();
+  } catch {
+    // Already closed by the runtime: nothing left to answer.
+  }
+}

@@ -51,7 +51,9 @@ export interface Ack {
 
 export type AppendFailure =
   | { type: 'conflict'; id: string; key: string; version: number; payload: JsonValue }
-  | { type: 'expired' };
+  | { type: 'expired' }
+  /** The id was appended before with another stream, key, base version or payload. */
+  | { type: 'id_reused'; id: string };
 
 interface EventRow extends Record<string, SqlStorageValue> {
   seq: number;
@@ -75,6 +77,13 @@ const toEvent = (row: EventRow): EventOut => ({
   payload: JSON.parse(row.payload) as JsonValue,
   at: new Date(row.at).toISOString(),
 });
+
+/** Whether a retried append is the stored event again (its base version is what the stored version was built on). */
+const sameEvent = (row: EventRow, input: AppendInput): boolean =>
+  row.stream === input.stream &&
+  row.key === input.key &&
+  (input.baseVersion === null || row.version === input.baseVersion + 1) &&
+  row.payload === JSON.stringify(input.payload);
 
 export class EventLog {
   constructor(
@@ -110,7 +119,10 @@ export class EventLog {
   append(input: AppendInput, now = Date.now()): Result<{ ack: Ack; event: EventOut | null }, AppendFailure> {
     return this.storage.transactionSync(() => {
       const previous = this.byId(input.id);
-      if (previous) return ok({ ack: { id: previous.id, seq: previous.seq, version: previous.version }, event: null });
+      if (previous) {
+        if (!sameEvent(previous, input)) return err({ type: 'id_reused', id: input.id });
+        return ok({ ack: { id: previous.id, seq: previous.seq, version: previous.version }, event: null });
+      }
       if (input.expiresAt !== null && input.expiresAt < now - EXPIRY_SKEW_MS) return err({ type: 'expired' });
       let version: number | null = null;
       if (input.key !== null) {

@@ -28,7 +28,7 @@ export const eventRoutes = [
       },
       409: {
         description:
-          '`base_version` is not the key’s version: `key`, `version` and `payload` beside `error` are current.',
+          '`base_version` is not the key’s version: `key`, `version` and `payload` beside `error` are current. Or the `id` was used before for a different event (only `id` beside `error`).',
       },
       413: { description: 'The payload is over 32 KiB serialized.' },
     },
@@ -45,6 +45,9 @@ export const eventRoutes = [
         throw new ApiError('conflict', 'base_version is not the key’s current version.', {
           body: { id, key, version, payload },
         });
+      }
+      if (result.error.type === 'id_reused') {
+        throw new ApiError('conflict', 'This id was used for a different event.', { body: { id: result.error.id } });
       }
       throw invalidField('expires_at', 'is more than 5 minutes in the past');
     },
