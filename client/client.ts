@@ -12,7 +12,7 @@ import { Outbox } from './outbox.ts';
 import type { Ack, ClientFrame, Conflict, OutgoingEvent, RealtimeEvent, ServerFrame } from './protocol.ts';
 import { Replayer, type SnapshotOptions } from './replay.ts';
 import { platformSocket, type SocketFactory, type SocketLike, socketUrl, whenOpen } from './socket.ts';
-import { memoryStore, type OutboxStore } from './store.ts';
+import { memoryOutboxStore, type OutboxStore } from './store.ts';
 
 export type Status = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
@@ -73,7 +73,7 @@ export class RealtimeClient {
     this.positioned = options.after !== undefined;
     this.acked = options.after ?? 0;
     this.inbox = new Inbox(options.deviceId, this.acked, () => this.scheduleAck(), options.onEvent);
-    this.outbox = new Outbox(options.store ?? memoryStore());
+    this.outbox = new Outbox(options.store ?? memoryOutboxStore());
     this.replayer = new Replayer(
       { transmit: (frame) => this.transmit(frame), isCurrent: (socket) => this.ready && socket === this.socket },
       this.inbox,

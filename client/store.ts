@@ -11,7 +11,7 @@ export interface SavedState {
   cursor: number | null;
 }
 
-/** A pluggable store: `memoryStore()` (default), `indexedDbStore()` in browsers, `fileStore()` in Node. */
+/** A pluggable store: `memoryOutboxStore()` (default), `indexedDbOutboxStore()` in browsers, `fileOutboxStore()` in Node. */
 export interface OutboxStore {
   load(): Promise<SavedState>;
   put(event: OutgoingEvent): Promise<void>;
@@ -20,7 +20,7 @@ export interface OutboxStore {
 }
 
 /** Keeps nothing across restarts: the default. */
-export function memoryStore(): OutboxStore {
+export function memoryOutboxStore(): OutboxStore {
   const pending = new Map<string, OutgoingEvent>();
   let cursor: number | null = null;
   return {
