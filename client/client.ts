@@ -4,45 +4,18 @@
  * each, in seq order, through `onEvent` or `events()`, never its own; what the app has finished
  * with is acked so that another process of the same device resumes from there.
  */
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { Acks } from './acks.ts';
+import { backoffDelay } from './backoff.ts';
 import { RealtimeError } from './errors.ts';
 import { Inbox } from './inbox.ts';
-import { type DeviceKey, newNonce, signHandshake } from './keys.ts';
+import { KeepAlive } from './keepalive.ts';
+import { newNonce, signHandshake } from './keys.ts';
+import type { RealtimeClientOptions, Status } from './options.ts';
 import { Outbox } from './outbox.ts';
 import type { Ack, ClientFrame, Conflict, OutgoingEvent, RealtimeEvent, ServerFrame } from './protocol.ts';
-import { Replayer, type SnapshotOptions } from './replay.ts';
-import { platformSocket, type SocketFactory, type SocketLike, socketUrl, whenOpen } from './socket.ts';
-import { memoryOutboxStore, type OutboxStore } from './store.ts';
-
-export type Status = 'connecting' | 'ready' | 'reconnecting' | 'closed';
-
-export interface RealtimeClientOptions extends SnapshotOptions {
-  /** The API's origin, such as `https://api.example.com`. */
-  baseUrl: string;
-  deviceId: string;
-  key: DeviceKey;
-  /** Resume after this seq (the last one your app finished with); default: the store's cursor, else the device's acked cursor. */
-  after?: number;
-  /** Called for each event in seq order, one at a time; otherwise read `events()`. */
-  onEvent?: (event: RealtimeEvent) => void | Promise<void>;
-  onStatus?: (status: Status, detail?: { code: number; reason: string }) => void;
-  /** Keeps unanswered sends and the cursor across restarts (default: memory only). */
-  store?: OutboxStore;
-  /** Opens the socket; default `new WebSocket(url)`. */
-  socketFactory?: SocketFactory;
-  backoff?: BackoffOptions;
-  /** `connect()` rejects (code `timeout`) and the client stops when not ready by then (default 30 s; `Infinity` waits). */
-  connectTimeoutMs?: number;
-  /** Failed connection attempts in a row before the client stops (code `unreachable`; default unlimited). */
-  maxAttempts?: number;
-  /** A connection that is not ready by then is dropped and retried (default 15 s). */
-  handshakeTimeoutMs?: number;
-  /** A `ping` every this many ms; a socket that has not answered the previous one is dropped (default 25 s, 0: off). */
-  pingIntervalMs?: number;
-  /** Acks are batched: at most one per this many ms (default 250). */
-  ackDelayMs?: number;
-  random?: () => number;
-}
+import { Replayer } from './replay.ts';
+import { platformSocket, type SocketLike, socketUrl, whenOpen } from './socket.ts';
+import { memoryOutboxStore } from './store.ts';
 
 const POLICY_VIOLATION = 1008;
 
@@ -56,14 +29,13 @@ export class RealtimeClient {
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
-  private pingTimer: ReturnType<typeof setInterval> | null = null;
   private readonly inbox: Inbox;
   private readonly outbox: Outbox;
   private readonly replayer: Replayer;
   /** Whether the resume point is known: given as `after`, kept by the store, or learnt from the first `ready`. */
   private positioned: boolean;
-  private acked = 0;
-  private ackTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly acks: Acks;
+  private readonly keepAlive: KeepAlive;
   private firstReady: { resolve: () => void; reject: (error: unknown) => void } | null = null;
 
   private readonly options: RealtimeClientOptions;
@@ -71,8 +43,14 @@ export class RealtimeClient {
   constructor(options: RealtimeClientOptions) {
     this.options = options;
     this.positioned = options.after !== undefined;
-    this.acked = options.after ?? 0;
-    this.inbox = new Inbox(options.deviceId, this.acked, () => this.scheduleAck(), options.onEvent);
+    this.acks = new Acks(options.after ?? 0, options.ackDelayMs ?? 250, (seq) => this.sendAck(seq));
+    this.keepAlive = new KeepAlive(options.pingIntervalMs ?? 25_000);
+    this.inbox = new Inbox(
+      options.deviceId,
+      this.acks.acked,
+      () => this.acks.schedule(() => this.position),
+      options.onEvent,
+    );
     this.outbox = new Outbox(options.store ?? memoryOutboxStore());
     this.replayer = new Replayer(
       { transmit: (frame) => this.transmit(frame), isCurrent: (socket) => this.ready && socket === this.socket },
@@ -139,7 +117,7 @@ export class RealtimeClient {
   /** Sends the last ack and closes for good; unanswered sends stay in the store for the next start. */
   async close(): Promise<void> {
     if (this.stopped) return;
-    this.flushAck();
+    this.acks.flush(this.position);
     this.stopped = true;
     this.socket?.close(1000, 'client closed');
     this.shutDown(new RealtimeError('closed', 'The client is closed.'), false);
@@ -163,7 +141,7 @@ export class RealtimeClient {
       const cursor = await this.outbox.restore();
       if (!this.positioned && cursor !== null) {
         this.positioned = true;
-        this.acked = cursor;
+        this.acks.acked = cursor;
         this.inbox.startAt(cursor);
       }
     } catch (error) {
@@ -207,10 +185,7 @@ export class RealtimeClient {
 
   private async onFrame(socket: SocketLike, data: unknown, nonce: string, timer: ReturnType<typeof setTimeout>) {
     if (socket !== this.socket || typeof data !== 'string') return;
-    if (data === 'pong') {
-      this.pongDue = false;
-      return;
-    }
+    if (data === 'pong') return this.keepAlive.pong();
     let frame: ServerFrame;
     try {
       frame = JSON.parse(data) as ServerFrame;
@@ -262,7 +237,7 @@ export class RealtimeClient {
     this.userId = frame.user_id;
     if (!this.positioned) {
       this.positioned = true;
-      this.acked = frame.cursor;
+      this.acks.acked = frame.cursor;
       this.inbox.startAt(frame.cursor);
     }
     if (this.connectTimer !== null) clearTimeout(this.connectTimer);
@@ -270,11 +245,14 @@ export class RealtimeClient {
     this.status('ready');
     this.firstReady?.resolve();
     this.firstReady = null;
-    this.startPings(socket);
+    this.keepAlive.start(
+      () => this.transmit('ping'),
+      () => this.drop(socket, 4000, 'no pong'),
+    );
     // The replay request goes out first, so queued sends cannot use up the frame limit before it.
     const resumed = this.replayer.resume(socket);
     for (const pending of this.outbox.frames()) this.transmit(pending);
-    this.flushAck();
+    this.acks.flush(this.position);
     resumed.then(
       (complete) => {
         if (!complete) this.drop(socket, 4000, 'replay failed');
@@ -283,38 +261,12 @@ export class RealtimeClient {
     );
   }
 
-  private pongDue = false;
-
-  private startPings(socket: SocketLike): void {
-    const every = this.options.pingIntervalMs ?? 25_000;
-    if (every <= 0) return;
-    this.pongDue = false;
-    this.pingTimer = setInterval(() => {
-      if (this.pongDue) return this.drop(socket, 4000, 'no pong');
-      this.pongDue = true;
-      this.transmit('ping');
-    }, every);
-  }
-
-  private stopPings(): void {
-    if (this.pingTimer !== null) clearInterval(this.pingTimer);
-    this.pingTimer = null;
-  }
-
-  private scheduleAck(): void {
-    if (this.ackTimer !== null) return;
-    this.ackTimer = setTimeout(() => {
-      this.ackTimer = null;
-      this.flushAck();
-    }, this.options.ackDelayMs ?? 250);
-  }
-
-  private flushAck(): void {
-    const seq = this.inbox.processed;
-    if (!this.ready || seq <= this.acked) return;
+  /** Sends an ack and saves it as the store's cursor; false when there is no ready socket to send it on. */
+  private sendAck(seq: number): boolean {
+    if (!this.ready) return false;
     this.transmit({ type: 'ack', seq });
     this.outbox.saveCursor(seq);
-    this.acked = seq;
+    return true;
   }
 
   /** Gives up on `socket` without waiting for its close event (a dead socket may never send one). */
@@ -332,7 +284,7 @@ export class RealtimeClient {
     if (socket !== this.socket) return;
     this.socket = null;
     this.ready = false;
-    this.stopPings();
+    this.keepAlive.stop();
     this.replayer.cancel();
     if (this.stopped) return;
     if (code === POLICY_VIOLATION) {
@@ -369,9 +321,10 @@ export class RealtimeClient {
   }
 
   private shutDown(error: RealtimeError, failIterator: boolean): void {
-    for (const timer of [this.ackTimer, this.retryTimer, this.connectTimer]) if (timer !== null) clearTimeout(timer);
-    this.ackTimer = this.retryTimer = this.connectTimer = null;
-    this.stopPings();
+    for (const timer of [this.retryTimer, this.connectTimer]) if (timer !== null) clearTimeout(timer);
+    this.retryTimer = this.connectTimer = null;
+    this.acks.cancel();
+    this.keepAlive.stop();
     this.replayer.cancel();
     this.outbox.refuseAll(error);
     this.firstReady?.reject(error);

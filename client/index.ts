@@ -4,7 +4,7 @@ export type { RetryOptions } from './api-retry.ts';
 export { memoryStorage, type TokenStorage, type Tokens } from './api-tokens.ts';
 export type { components, paths } from './api-types.ts';
 export { type BackoffOptions, backoffDelay } from './backoff.ts';
-export { RealtimeClient, type RealtimeClientOptions, type Status } from './client.ts';
+export { RealtimeClient } from './client.ts';
 export { RealtimeError, type RealtimeErrorCode } from './errors.ts';
 export { ApiRequestError, type Device, type RegisterOptions, registerDevice } from './http.ts';
 export {
@@ -16,6 +16,7 @@ export {
   type PublicDeviceJwk,
   signHandshake,
 } from './keys.ts';
+export type { RealtimeClientOptions, Status } from './options.ts';
 export type {
   Ack,
   Conflict,
