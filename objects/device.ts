@@ -17,6 +17,12 @@ import { DeviceStore } from './device/store';
 
 export class DeviceObject extends DurableObject<Env> {
   private readonly store: DeviceStore;
+  /**
+   * The newest seq relayed to this device, ready socket or not. Kept in memory, not storage: it
+   * only serves a `becomeReady` running in this same instance, and a write here would hold
+   * every relayed frame behind its commit (the output gate).
+   */
+  private relayed = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -84,7 +90,7 @@ export class DeviceObject extends DurableObject<Env> {
     setState(ws, { phase: 'ready', sent: head });
     send(ws, { type: 'ready', user_id: record.userId, head, cursor: this.store.cursor() });
     // A relay that came while the head was being learnt found this socket not ready yet.
-    const relayed = this.store.lastRelayed();
+    const relayed = this.relayed;
     if (relayed > head) await catchUp(() => [ws], record.deviceId, relayed, this.readLog(record));
     await this.seen(record);
   }
@@ -145,7 +151,7 @@ export class DeviceObject extends DurableObject<Env> {
   async deliver(event: EventOut): Promise<boolean> {
     const record = this.store.record();
     if (!record || this.store.revoked() || this.sockets().length === 0) return false;
-    this.store.noteRelayed(event.seq);
+    this.relayed = Math.max(this.relayed, event.seq);
     await deliverInOrder(this.sockets, record.deviceId, event, this.readLog(record));
     return true;
   }

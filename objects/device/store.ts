@@ -34,15 +34,6 @@ export class DeviceStore {
     if (seq > this.cursor()) this.kv.put('cursor', seq);
   }
 
-  /** The newest seq relayed to this device, ready socket or not. */
-  lastRelayed(): number {
-    return this.kv.get<number>('relayed') ?? 0;
-  }
-
-  noteRelayed(seq: number): void {
-    if (seq > this.lastRelayed()) this.kv.put('relayed', seq);
-  }
-
   /** A number larger than every earlier one, to order this device's presence reports. */
   nextStamp(): number {
     const stamp = (this.kv.get<number>('stamp') ?? 0) + 1;
