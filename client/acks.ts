@@ -6,13 +6,13 @@ export class Acks {
   /** The last seq acked. */
   acked: number;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly delayMs: number;
+  private readonly send: (seq: number) => boolean;
 
-  constructor(
-    after: number,
-    private readonly delayMs: number,
-    private readonly send: (seq: number) => boolean,
-  ) {
+  constructor(after: number, delayMs: number, send: (seq: number) => boolean) {
     this.acked = after;
+    this.delayMs = delayMs;
+    this.send = send;
   }
 
   /** An ack is due: sent at the end of the delay. */

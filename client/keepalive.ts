@@ -7,7 +7,11 @@ export class KeepAlive {
   private timer: ReturnType<typeof setInterval> | null = null;
   private due = false;
 
-  constructor(private readonly everyMs: number) {}
+  private readonly everyMs: number;
+
+  constructor(everyMs: number) {
+    this.everyMs = everyMs;
+  }
 
   start(ping: () => void, dead: () => void): void {
     this.stop();

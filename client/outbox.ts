@@ -18,7 +18,11 @@ export class Outbox {
   /** Store writes, one after another, so the store sees them in send order. */
   private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: OutboxStore) {}
+  private readonly store: OutboxStore;
+
+  constructor(store: OutboxStore) {
+    this.store = store;
+  }
 
   /** Takes in what the store kept from an earlier run; returns the cursor it kept. */
   async restore(): Promise<number | null> {

@@ -38,11 +38,15 @@ export class Replayer {
   private counter = 0;
   private buffer: RealtimeEvent[] | null = null;
 
-  constructor(
-    private readonly host: ReplayHost,
-    private readonly inbox: Inbox,
-    private readonly snapshot: SnapshotOptions,
-  ) {}
+  private readonly host: ReplayHost;
+  private readonly inbox: Inbox;
+  private readonly snapshot: SnapshotOptions;
+
+  constructor(host: ReplayHost, inbox: Inbox, snapshot: SnapshotOptions) {
+    this.host = host;
+    this.inbox = inbox;
+    this.snapshot = snapshot;
+  }
 
   /** A live event: taken in at once, or buffered while a replay runs. */
   live(event: RealtimeEvent): void {

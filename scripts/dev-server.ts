@@ -15,6 +15,10 @@ const STOP_TIMEOUT_MS = 5_000;
 export interface DevServer {
   url: string;
   stop(): Promise<void>;
+  /** Kills wrangler and workerd at once (SIGKILL), as a crash would; the state directory stays. */
+  crash(): Promise<void>;
+  /** Starts it again on the same port and state, and waits until it answers. */
+  restart(): Promise<void>;
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -65,9 +69,16 @@ function stopGroup(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts the server and resolves once `/health` answers; `stop()` ends it and its files. */
-/** `vars` override wrangler.toml's variables for this server (they go into its .env file). */
-export async function startDevServer(root: string, vars: Record<string, string> = {}): Promise<DevServer> {
+/**
+ * Starts the server and resolves once `/health` answers; `stop()` ends it and its files.
+ * `vars` override wrangler.toml's variables for this server (they go into its .env file);
+ * `config` serves another Worker of the repository (a benchmark's baseline) instead, without D1.
+ */
+export async function startDevServer(
+  root: string,
+  vars: Record<string, string> = {},
+  options: { config?: string } = {},
+): Promise<DevServer> {
   const dir = mkdtempSync(join(tmpdir(), 'durable-backend-e2e-'));
   const envFile = join(dir, '.env');
   const secrets = await generateSecrets();
@@ -87,15 +98,13 @@ export async function startDevServer(root: string, vars: Record<string, string> 
     WRANGLER_HIDE_BANNER: 'true',
     CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
   };
-  const migrate = spawnSync(
-    'wrangler',
-    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(dir, 'state')],
-    {
-      cwd: root,
-      env: offline,
-      encoding: 'utf8',
-    },
-  );
+  const migrate = options.config
+    ? { status: 0, stdout: '', stderr: '' }
+    : spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(dir, 'state')], {
+        cwd: root,
+        env: offline,
+        encoding: 'utf8',
+      });
   if (migrate.status !== 0) throw new Error(`D1 migrations failed:\n${migrate.stdout}${migrate.stderr}`);
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = [
@@ -110,18 +119,23 @@ export async function startDevServer(root: string, vars: Record<string, string> 
   ];
   args.push('--env-file', envFile, '--persist-to', join(dir, 'state'), '--log-level', 'warn');
   args.push('--show-interactive-dev-session=false');
-  const child = spawn('wrangler', args, {
-    cwd: root,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: offline,
-  });
+  if (options.config) args.push('--config', options.config);
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8_000);
   };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const launch = () => {
+    const started = spawn('wrangler', args, {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: offline,
+    });
+    started.stdout?.on('data', collect);
+    started.stderr?.on('data', collect);
+    return started;
+  };
+  let child = launch();
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await stopGroup(child);
@@ -133,5 +147,18 @@ export async function startDevServer(root: string, vars: Record<string, string> 
     await stop();
     throw error;
   }
-  return { url, stop };
+  return {
+    url,
+    stop,
+    async crash() {
+      if (child.exitCode !== null || child.pid === undefined) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(-child.pid, 'SIGKILL');
+      await exited;
+    },
+    async restart() {
+      child = launch();
+      await waitUntilUp(url, child, () => output);
+    },
+  };
 }
