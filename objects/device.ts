@@ -7,6 +7,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { touchDevice } from '../core/db/devices';
 import { describeError, log } from '../core/log';
+import { type Counter, countHit, type Decision, type Window } from '../core/rate-limit';
 import type { EventOut } from '../core/schemas/events';
 import { type DeviceRecord, readConnectRequest } from './device/connect';
 import { catchUp, deliverInOrder, type ReadLog } from './device/deliver';
@@ -23,6 +24,18 @@ export class DeviceObject extends DurableObject<Env> {
    * every relayed frame behind its commit (the output gate).
    */
   private relayed = 0;
+  /**
+   * The device's frame counter (the `ws` bucket), in memory for the same reason: a write per
+   * frame would hold the append's RPC behind its commit. An evicted actor starts a new window,
+   * which lets at most one window's worth more through.
+   */
+  private frameCounter: Counter | null = null;
+
+  private hit = (window: Window): Decision => {
+    const { counter, decision } = countHit(this.frameCounter, window, Date.now());
+    this.frameCounter = counter;
+    return decision;
+  };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,7 +77,15 @@ export class DeviceObject extends DurableObject<Env> {
     const state = stateOf(ws);
     try {
       if (state.phase === 'ready') {
-        await handleFrame({ ws, record, store: this.store, user: this.user(record), sockets: this.sockets }, message);
+        const context = {
+          ws,
+          record,
+          store: this.store,
+          user: this.user(record),
+          sockets: this.sockets,
+          hit: this.hit,
+        };
+        await handleFrame(context, message);
         return;
       }
       const step = await handshakeStep(state, message, record);

@@ -1,5 +1,6 @@
 /** What a socket may do after the handshake (append events, replay the log, ack a cursor), and the context it does it in. */
 import { describeError, log } from '../../core/log';
+import type { Decision, Window } from '../../core/rate-limit';
 import { type EventFrame, MAX_PAYLOAD_BYTES, payloadBytes } from '../../core/schemas/events';
 import { ReadyFrame, type ServerFrame } from '../../core/schemas/realtime';
 import type { UserObject } from '../user';
@@ -18,6 +19,8 @@ export interface SocketContext {
   user: DurableObjectStub<UserObject>;
   /** The device's sockets past the handshake. */
   sockets: () => WebSocket[];
+  /** Counts one frame against the device's limit. */
+  hit: (window: Window) => Decision;
 }
 
 type ErrorFrame = Extract<ServerFrame, { type: 'error' }>;
@@ -62,8 +65,8 @@ async function act(context: SocketContext, input: ReadyFrame): Promise<void> {
 
 /** Handles one frame; a bad frame is answered with an error (carrying the frame's id) and the socket stays open. */
 export async function handleFrame(context: SocketContext, message: string | ArrayBuffer): Promise<void> {
-  const { ws, store, record } = context;
-  const rate = store.hit(record.wsLimit);
+  const { ws, record } = context;
+  const rate = context.hit(record.wsLimit);
   const frame = parseFrame(ReadyFrame, message);
   const id = frame.ok ? (frame.value.type === 'ack' ? undefined : frame.value.id) : frame.error.id;
   if (!rate.allowed) {
