@@ -12,7 +12,18 @@ import type { EventOut } from '../core/schemas/events';
 import { type DeviceRecord, readConnectRequest } from './device/connect';
 import { catchUp, deliverInOrder, type ReadLog } from './device/deliver';
 import { handshakeStep } from './device/handshake';
-import { echoClose, HANDSHAKE_MS, readySockets, refuse, send, setState, stateOf } from './device/socket';
+import {
+  echoClose,
+  HANDSHAKE_MS,
+  lastSign,
+  markSent,
+  readySockets,
+  refuse,
+  STALE_MS,
+  send,
+  setState,
+  stateOf,
+} from './device/socket';
 import { handleFrame } from './device/socket-context';
 import { DeviceStore } from './device/store';
 
@@ -104,11 +115,13 @@ export class DeviceObject extends DurableObject<Env> {
 
   private async becomeReady(ws: WebSocket, record: DeviceRecord): Promise<void> {
     // Counted as connected from now on, so a sibling socket closing meanwhile does not report the device offline.
-    setState(ws, { phase: 'ready', sent: null });
+    const since = Date.now();
+    setState(ws, { phase: 'ready', sent: null, since });
     const head = await this.user(record).devicePresence(record.deviceId, true, this.store.nextStamp());
     if (this.store.revoked()) return refuse(ws, 'device revoked');
     if (ws.readyState !== WebSocket.OPEN) return;
-    setState(ws, { phase: 'ready', sent: head });
+    markSent(ws, head);
+    await this.armDeadline(since + STALE_MS);
     send(ws, { type: 'ready', user_id: record.userId, head, cursor: this.store.cursor() });
     // A relay that came while the head was being learnt found this socket not ready yet.
     const relayed = this.relayed;
@@ -147,16 +160,35 @@ export class DeviceObject extends DurableObject<Env> {
     await this.seen(record);
   }
 
-  /** Handshake deadlines: sockets due by the time this alarm was set for are closed with 1008. */
+  /**
+   * Handshake deadlines: sockets due by the time this alarm was set for are closed with 1008.
+   * Ready sockets that have not pinged for STALE_MS are closed (4000) and, when no other socket
+   * of the device is left, the device is reported offline: a dead connection may never close.
+   */
   override async alarm(): Promise<void> {
     const due = this.store.alarmAt() ?? Date.now();
     this.store.setAlarmAt(null);
     let next: number | null = null;
+    const later = (at: number) => {
+      next = Math.min(next ?? at, at);
+    };
+    const stale: WebSocket[] = [];
     for (const ws of this.ctx.getWebSockets()) {
       const state = stateOf(ws);
-      if (state.phase === 'ready') continue;
-      if (state.deadline <= due) refuse(ws, 'handshake timeout');
-      else next = Math.min(next ?? state.deadline, state.deadline);
+      if (state.phase !== 'ready') {
+        if (state.deadline <= due) refuse(ws, 'handshake timeout');
+        else later(state.deadline);
+        continue;
+      }
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const expires = lastSign(ws, state, this.ctx) + STALE_MS;
+      // Against the clock, not `due`: an alarm run early must not take a live socket for a dead one.
+      if (expires <= Date.now()) stale.push(ws);
+      else later(expires);
+    }
+    for (const ws of stale) {
+      ws.close(4000, 'ping timeout');
+      await this.socketGone(ws);
     }
     if (next !== null) await this.armDeadline(next);
   }
