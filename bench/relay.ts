@@ -142,14 +142,19 @@ try {
     );
   }
 
-  const throughput: { users: number; rps: number; http: Stats }[] = [];
+  const throughput: { users: number; rps: number; http: Stats; health: Stats }[] = [];
   const all = [user!, ...(await usersWithDevices(Math.max(...USER_COUNTS) - 1))];
   for (const count of USER_COUNTS) {
     progress(`Throughput: ${count} users × 2 devices, ${IN_FLIGHT} in flight each, with HTTP appends alongside …`);
     const users = all.slice(0, count);
     const perDevice = Math.max(20, Math.round((LOAD_SECONDS * 300) / (count * 2)));
     const http: number[] = [];
+    const health: number[] = [];
     let httpRunning = true;
+    // The bare route under the same load: a wait it shares is the runtime's queue, not an actor's.
+    const healthLoad = (async () => {
+      while (httpRunning) await timed(health, () => fetch(`${server.url}/health`));
+    })();
     const httpLoad = (async () => {
       for (let i = 0; httpRunning; i++) {
         const target = users[i % users.length]!;
@@ -168,8 +173,8 @@ try {
       `load-${count}`,
     );
     httpRunning = false;
-    await httpLoad;
-    throughput.push({ users: count, rps, http: stats(http) });
+    await Promise.all([httpLoad, healthLoad]);
+    throughput.push({ users: count, rps, http: stats(http), health: stats(health) });
   }
   for (const u of all) for (const d of u.devices) d.close();
   roomA.close();
@@ -198,11 +203,11 @@ Alternating sequential requests of one user:
 ${row('GET /v1/me (JWT + one user-actor RPC)', m, m)}
 ${row('POST /v1/events (JWT + authorize RPC + append RPC)', p, m)}
 
-Socket appends across users (two devices per user, each with ${IN_FLIGHT} events in flight; every append is also relayed to the other device), with one HTTP append at a time to the same users alongside:
+Socket appends across users (two devices per user, each with ${IN_FLIGHT} events in flight; every append is also relayed to the other device), with one HTTP append at a time to the same users, and one GET /health at a time, alongside (latency in ms):
 
-| users × devices | events/s | × one user | HTTP append p50 | HTTP append p99 |
+| users × devices | events/s | × one user | HTTP append n / p50 / p99 | GET /health n / p50 / p99 |
 | --- | --- | --- | --- | --- |
-${throughput.map((x) => `| ${x.users} × 2 | ${x.rps.toFixed(0)} | ${(x.rps / single).toFixed(2)}× | ${ms(x.http.p50)} | ${ms(x.http.p99)} |`).join('\n')}
+${throughput.map((x) => `| ${x.users} × 2 | ${x.rps.toFixed(0)} | ${(x.rps / single).toFixed(2)}× | ${x.http.n} / ${ms(x.http.p50)} / ${ms(x.http.p99)} | ${x.health.n} / ${ms(x.health.p50)} / ${ms(x.health.p99)} |`).join('\n')}
 `;
   writeSection('relay', body);
   progress('Wrote the relay section of bench/RESULTS.md');
