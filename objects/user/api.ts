@@ -3,6 +3,8 @@
  * session constants the edge must agree with. The Worker imports these from here and
  * nothing else from `objects/user`.
  */
+
+export type { AuthorizeFailure } from '../user';
 export { appendInputOf } from './events';
 export type { KeyUsage } from './key-usage';
 export { type ClientInfo, type IssuedSession, SESSION_IDLE_MS, type SessionView } from './sessions';

@@ -9,6 +9,7 @@ import {
 } from '../../core/schemas/events';
 import { appendInputOf } from '../../objects/user/api';
 import { userActor } from '../auth/actor';
+import { admitted } from '../auth/authenticate';
 import { ApiError, invalidField } from '../errors';
 import { route } from '../route';
 
@@ -20,6 +21,7 @@ export const eventRoutes = [
     tag: 'Events',
     access: 'user',
     scope: 'write',
+    admitIn: 'handler',
     body: AppendEvent,
     responses: {
       201: {
@@ -38,7 +40,13 @@ export const eventRoutes = [
           details: [{ path: 'payload', message: 'must be at most 32 KiB serialized' }],
         });
       }
-      const result = await userActor(rc, rc.principal.userId).appendEvent(appendInputOf(body, null));
+      const { userId, sessionId, keyId } = rc.principal;
+      const verdict = await userActor(rc, userId).admitAndAppend(
+        { sessionId, keyId },
+        rc.config.rateLimits.api,
+        appendInputOf(body, null),
+      );
+      const result = admitted(rc, rc.principal, verdict).appended;
       if (result.ok) return reply(201, result.value);
       if (result.error.type === 'conflict') {
         const { id, key, version, payload } = result.error;
