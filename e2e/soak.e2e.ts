@@ -27,6 +27,8 @@ interface Device {
   client: RealtimeClient;
   received: RealtimeEvent[];
   sent: string[];
+  /** How many times it became ready. */
+  readies: number;
 }
 
 async function user(n: number): Promise<[Device, Device]> {
@@ -41,16 +43,28 @@ async function user(n: number): Promise<[Device, Device]> {
       publicJwk: key.publicJwk,
     });
     const received: RealtimeEvent[] = [];
+    const counts = { readies: 0 };
     const client = new RealtimeClient({
       baseUrl: server.url,
       deviceId: id,
       key,
       onEvent: (event) => void received.push(event),
+      onStatus: (status) => {
+        if (status === 'ready') counts.readies += 1;
+      },
       backoff: { initialMs: 100, maxMs: 1_000 },
       connectTimeoutMs: Number.POSITIVE_INFINITY,
     });
     await client.connect();
-    return { id, client, received, sent: [] };
+    return {
+      id,
+      client,
+      received,
+      sent: [],
+      get readies() {
+        return counts.readies;
+      },
+    };
   };
   return [await device('a'), await device('b')];
 }
@@ -80,6 +94,8 @@ describe('soak', () => {
     await server.crash();
     await server.restart();
     const answers = (await Promise.all(sends)).flat();
+    // Every client lived through the crashes: connected again at least once after the first.
+    expect(devices.every((device) => device.readies >= 2)).toBe(true);
     expect(answers.every((answer) => answer.type === 'ack')).toBe(true);
     const settled = () =>
       pairs.every(([a, b]) => a.received.length >= b.sent.length && b.received.length >= a.sent.length);
