@@ -37,6 +37,7 @@ export class RealtimeClient {
   private readonly acks: Acks;
   private readonly keepAlive: KeepAlive;
   private firstReady: { resolve: () => void; reject: (error: unknown) => void } | null = null;
+  private connecting: Promise<void> | null = null;
 
   private readonly options: RealtimeClientOptions;
 
@@ -66,7 +67,8 @@ export class RealtimeClient {
    */
   connect(): Promise<void> {
     if (this.stopped) return Promise.reject(new RealtimeError('closed', 'The client is closed.'));
-    return new Promise((resolve, reject) => {
+    // A second call gets the first one's answer: one client, one connection.
+    this.connecting ??= new Promise((resolve, reject) => {
       this.firstReady = { resolve, reject };
       const timeout = this.options.connectTimeoutMs ?? 30_000;
       if (Number.isFinite(timeout)) {
@@ -77,6 +79,7 @@ export class RealtimeClient {
       }
       void this.start();
     });
+    return this.connecting;
   }
 
   /** Skips the backoff wait and tries at once (for example on the browser's `online` event). */

@@ -62,6 +62,23 @@ describe('connect() settles', () => {
     expect(opened).toBe(after);
   });
 
+  it('opens one connection however often connect() is called', async () => {
+    const user = await signup();
+    const device = await registerTestDevice(user.access_token);
+    let opened = 0;
+    const real = workerSocket();
+    const client = sdkClient(device, {
+      socketFactory: (url) => {
+        opened += 1;
+        return real(url);
+      },
+    });
+    await Promise.all([client.connect(), client.connect()]);
+    await client.connect();
+    expect(opened).toBe(1);
+    await client.close();
+  });
+
   it('reconnectNow() skips the backoff wait', async () => {
     const user = await signup();
     const device = await registerTestDevice(user.access_token);
