@@ -5,7 +5,7 @@
  * with is acked so that another process of the same device resumes from there.
  */
 import { Acks } from './acks.ts';
-import { backoffDelay } from './backoff.ts';
+import { Attempts } from './attempts.ts';
 import { RealtimeError } from './errors.ts';
 import { Inbox } from './inbox.ts';
 import { KeepAlive } from './keepalive.ts';
@@ -25,9 +25,7 @@ export class RealtimeClient {
   private socket: SocketLike | null = null;
   private ready = false;
   private stopped = false;
-  /** Failed attempts since the last `ready`. */
-  private attempt = 0;
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly attempts: Attempts;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly inbox: Inbox;
   private readonly outbox: Outbox;
@@ -46,6 +44,7 @@ export class RealtimeClient {
     this.positioned = options.after !== undefined;
     this.acks = new Acks(options.after ?? 0, options.ackDelayMs ?? 250, (seq) => this.sendAck(seq));
     this.keepAlive = new KeepAlive(options.pingIntervalMs ?? 25_000);
+    this.attempts = new Attempts(options.maxAttempts, options.backoff, options.random);
     this.inbox = new Inbox(
       options.deviceId,
       this.acks.acked,
@@ -84,10 +83,7 @@ export class RealtimeClient {
 
   /** Skips the backoff wait and tries at once (for example on the browser's `online` event). */
   reconnectNow(): void {
-    if (this.stopped || this.retryTimer === null) return;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    void this.open();
+    if (!this.stopped) this.attempts.now();
   }
 
   /** The highest seq handed to the app and finished with. */
@@ -158,7 +154,7 @@ export class RealtimeClient {
 
   private async open(): Promise<void> {
     if (this.stopped) return;
-    this.status(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    this.status(this.attempts.failures === 0 ? 'connecting' : 'reconnecting');
     const factory = this.options.socketFactory ?? platformSocket;
     let socket: SocketLike;
     try {
@@ -220,15 +216,10 @@ export class RealtimeClient {
   /** An error frame names what it refers to by id; one without an id refers to nothing pending. */
   private onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
     if (frame.id === undefined || this.replayer.refused(frame)) return;
-    const pending = this.outbox.frame(frame.id);
-    if (!pending) return;
     if (frame.code === 'rate_limited') {
-      setTimeout(
-        () => {
-          if (this.ready && this.outbox.frame(pending.id) === pending) this.transmit(pending);
-        },
-        (frame.retry_after ?? 1) * 1000,
-      );
+      this.outbox.sendAgainAfter(frame.id, (frame.retry_after ?? 1) * 1000, (pending) => {
+        if (this.ready) this.transmit(pending);
+      });
       return;
     }
     this.outbox.refuse(frame.id, new RealtimeError(frame.code, frame.message));
@@ -236,7 +227,7 @@ export class RealtimeClient {
 
   private onReady(socket: SocketLike, frame: Extract<ServerFrame, { type: 'ready' }>): void {
     this.ready = true;
-    this.attempt = 0;
+    this.attempts.succeeded();
     this.userId = frame.user_id;
     if (!this.positioned) {
       this.positioned = true;
@@ -298,17 +289,8 @@ export class RealtimeClient {
   }
 
   private failedAttempt(): void {
-    if (this.stopped) return;
-    this.attempt += 1;
-    if (this.attempt >= (this.options.maxAttempts ?? Number.POSITIVE_INFINITY)) {
-      this.giveUp(new RealtimeError('unreachable', `No connection after ${this.attempt} attempts.`));
-      return;
-    }
-    const delay = backoffDelay(this.attempt - 1, this.options.backoff, this.options.random);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      void this.open();
-    }, delay);
+    if (this.stopped || this.attempts.failed(() => void this.open())) return;
+    this.giveUp(new RealtimeError('unreachable', `No connection after ${this.attempts.failures} attempts.`));
   }
 
   /** Stops for good: `connect()` rejects, waiting sends fail, and the iterator throws `error`. */
@@ -324,8 +306,9 @@ export class RealtimeClient {
   }
 
   private shutDown(error: RealtimeError, failIterator: boolean): void {
-    for (const timer of [this.retryTimer, this.connectTimer]) if (timer !== null) clearTimeout(timer);
-    this.retryTimer = this.connectTimer = null;
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+    this.attempts.cancel();
     this.acks.cancel();
     this.keepAlive.stop();
     this.replayer.cancel();

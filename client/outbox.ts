@@ -63,6 +63,15 @@ export class Outbox {
     return this.pending.get(id)?.frame;
   }
 
+  /** A refusal for now (`rate_limited`): `send` gets the frame again after `ms`, if it is still unanswered. */
+  sendAgainAfter(id: string, ms: number, send: (frame: EventFrame) => void): void {
+    const frame = this.frame(id);
+    if (!frame) return;
+    setTimeout(() => {
+      if (this.frame(id) === frame) send(frame);
+    }, ms);
+  }
+
   answer(id: string, answer: Ack | Conflict): void {
     this.settle(id, (waiter) => waiter.resolve(answer));
   }
