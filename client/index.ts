@@ -28,5 +28,6 @@ export type {
   SnapshotPage,
 } from './protocol.ts';
 export type { SnapshotOptions } from './replay.ts';
+export { type SnapshotLoaderOptions, snapshotLoader } from './snapshot.ts';
 export type { SocketFactory, SocketLike } from './socket.ts';
 export { memoryOutboxStore, type OutboxStore, type SavedState } from './store.ts';

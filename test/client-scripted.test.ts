@@ -6,6 +6,7 @@ import {
   type RealtimeEvent,
   type SnapshotItem,
   type SnapshotPage,
+  snapshotLoader,
 } from '../client/index.ts';
 import { eventually, type Frame } from './realtime-helpers';
 import { handshakeThen, scriptedFactory } from './sdk-sockets';
@@ -89,6 +90,31 @@ describe('resync_required', () => {
     const { client: c } = await client(server, { after: 0 });
     await c.connect();
     await expect(c.events().next()).rejects.toMatchObject({ name: 'RealtimeError', code: 'resync_required' });
+  });
+});
+
+describe('snapshotLoader', () => {
+  it('asks for each page with a current token and the cursor, and hands errors back typed', async () => {
+    const asked: string[] = [];
+    const load = snapshotLoader({
+      baseUrl: 'https://api.example',
+      accessToken: async () => 'token-1',
+      limit: 2,
+      fetch: async (input, init) => {
+        asked.push(`${String(input)} ${new Headers(init?.headers).get('authorization')}`);
+        if (String(input).includes('cursor=bad')) {
+          return Response.json({ error: { code: 'invalid_request', message: 'bad cursor' } }, { status: 400 });
+        }
+        return Response.json({ items: [item('a', 1)], next_cursor: 'c2', head: 7 });
+      },
+    });
+    expect(await load(null)).toEqual({ items: [item('a', 1)], next_cursor: 'c2', head: 7 });
+    await load('c2');
+    await expect(load('bad')).rejects.toMatchObject({ name: 'ApiRequestError', status: 400, code: 'invalid_request' });
+    expect(asked.slice(0, 2)).toEqual([
+      'https://api.example/v1/events/snapshot?limit=2 Bearer token-1',
+      'https://api.example/v1/events/snapshot?limit=2&cursor=c2 Bearer token-1',
+    ]);
   });
 });
 
