@@ -55,6 +55,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/examples/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The notes example’s page (development only) */
+        get: operations["getExamplesNotes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/examples/notes/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A script or stylesheet of the notes example (development only) */
+        get: operations["getExamplesNotesFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1079,6 +1113,172 @@ export interface operations {
                 content?: never;
             };
             /** @description No such file (`not_found`). */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found.",
+                     *         "request_id": "3f0c2a9e-5b1d-4c8e-9a7f-2d6b1e4c8a90",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the body never shows internals. */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "Something went wrong on our side.",
+                     *         "request_id": "3f0c2a9e-5b1d-4c8e-9a7f-2d6b1e4c8a90",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request passed its deadline (`timeout`). */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "timeout",
+                     *         "message": "The request took too long.",
+                     *         "request_id": "3f0c2a9e-5b1d-4c8e-9a7f-2d6b1e4c8a90",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getExamplesNotes: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your own request id, echoed back when it matches the pattern. */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not in development (`not_found`). */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found.",
+                     *         "request_id": "3f0c2a9e-5b1d-4c8e-9a7f-2d6b1e4c8a90",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the body never shows internals. */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "Something went wrong on our side.",
+                     *         "request_id": "3f0c2a9e-5b1d-4c8e-9a7f-2d6b1e4c8a90",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request passed its deadline (`timeout`). */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "timeout",
+                     *         "message": "The request took too long.",
+                     *         "request_id": "3f0c2a9e-5b1d-4c8e-9a7f-2d6b1e4c8a90",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getExamplesNotesFile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your own request id, echoed back when it matches the pattern. */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JavaScript or CSS. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not in development, or no such file (`not_found`). */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -5464,7 +5664,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Switching protocols; the hello / challenge / auth / ready handshake follows. */
+            /** @description Switching protocols; the hello / challenge / auth / ready handshake follows. For an unknown or revoked device the socket is closed at once with 1008 and the reason `unknown or revoked device`. */
             101: {
                 headers: {
                     "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
@@ -5503,7 +5703,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No live device has this id. */
+            /** @description No such resource (`not_found`). */
             404: {
                 headers: {
                     "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
@@ -5926,7 +6126,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `base_version` is not the key’s version: `key`, `version` and `payload` beside `error` are current. */
+            /** @description `base_version` is not the key’s version: `key`, `version` and `payload` beside `error` are current. Or the `id` was used before for a different event (only `id` beside `error`). */
             409: {
                 headers: {
                     "x-ratelimit-limit": components["headers"]["RateLimitLimit"];

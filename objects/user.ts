@@ -349,6 +349,21 @@ export class UserObject extends DurableObject<Env> {
     return ok(ack);
   }
 
+  /**
+   * POST /v1/events in one round trip: admits the caller (a live session, or an API key, and
+   * the `api` limit) as `authorize` / `authorizeKey` do, then appends.
+   */
+  async admitAndAppend(
+    caller: { sessionId: string | null; keyId: string | null },
+    limit: Window,
+    input: AppendInput,
+  ): Promise<Result<{ rate: Decision; appended: Result<Ack, AppendFailure> }, AuthorizeFailure>> {
+    const admission =
+      caller.keyId !== null ? await this.authorizeKey(caller.keyId, limit) : this.authorize(caller.sessionId, limit);
+    if (!admission.ok) return admission;
+    return ok({ rate: admission.value.rate, appended: await this.appendEvent(input) });
+  }
+
   /** Events after `after`, oldest first, expired ones left out: the device's own catch-up. */
   replayEvents(after: number, limit: number): ReplayOut {
     return this.eventLog.replay(after, limit);

@@ -4,6 +4,7 @@
  * nothing else from `objects/user`.
  */
 
+export type { AuthorizeFailure } from '../user';
 export type { AuditCursor, AuditEntry, AuditInput } from './audit-trail';
 export { appendInputOf } from './events';
 export type { KeyUsage } from './key-usage';

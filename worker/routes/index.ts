@@ -9,6 +9,7 @@ import { connectionRoutes } from './connections';
 import { deviceRoutes } from './devices';
 import { docsRoutes } from './docs';
 import { eventRoutes } from './events';
+import { exampleRoutes } from './examples';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { mfaRoutes } from './mfa';
@@ -33,4 +34,6 @@ const apiRoutes: readonly AnyRoute[] = [
   ...adminUserRoutes,
 ];
 
-export const routes: readonly AnyRoute[] = [...apiRoutes, ...docsRoutes(apiRoutes)];
+const served: readonly AnyRoute[] = [...apiRoutes, ...exampleRoutes];
+
+export const routes: readonly AnyRoute[] = [...served, ...docsRoutes(served)];
