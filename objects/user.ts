@@ -4,18 +4,21 @@
  * throw only on bugs.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { configFrom } from '../core/config';
+import { configFrom, type NoticeKind } from '../core/config';
 import { addKeyUsage } from '../core/db/api-keys';
 import type { Profile } from '../core/db/users';
+import { type LinkKind, linkEmail, noticeEmail } from '../core/mail/templates';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
 import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter } from './shared/counters';
 import { migrate } from './shared/migrate';
+import { Courier } from './user/courier';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
 import { OAuthRefresher } from './user/oauth-refresh';
+import { type Channel, Outbox } from './user/outbox';
 import { Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
 import { relayEvent } from './user/relay';
@@ -28,7 +31,7 @@ import {
   SessionStore,
   type SessionView,
 } from './user/sessions';
-import { SingleUseTokens } from './user/single-use-tokens';
+import { SingleUseTokens, type TokenData } from './user/single-use-tokens';
 
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
 
@@ -48,6 +51,8 @@ export class UserObject extends DurableObject<Env> {
   private keyUsage!: KeyUsageCounter;
   private scheduler!: Scheduler;
   private oauthRefresher!: OAuthRefresher;
+  private outbox!: Outbox;
+  private courier!: Courier;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,6 +79,8 @@ export class UserObject extends DurableObject<Env> {
     this.keyUsage = new KeyUsageCounter(sql);
     this.scheduler = new Scheduler(sql, this.ctx.storage);
     this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env), this.userId);
+    this.outbox = new Outbox(sql);
+    this.courier = new Courier(this.outbox, this.env, () => configFrom(this.env), this.userId);
   }
 
   /** Stores or refreshes the cached profile after a change in D1. */
@@ -243,7 +250,83 @@ export class UserObject extends DurableObject<Env> {
     await this.scheduler.run({
       key_usage: () => this.flushKeyUsage(),
       oauth_refresh: (now) => this.oauthRefresher.run(now),
+      outbox: (now) => this.courier.run(now),
     });
+  }
+
+  // ─── Email links, security notices and the outbox (DESIGN.md §3, email) ──────────────────
+
+  /**
+   * Emails a single-use link of `kind` to `to`, unless the account's `email` limit is spent.
+   * The token and the message are stored in one transaction: neither exists without the other.
+   */
+  async sendLink<K extends LinkKind>(
+    kind: K,
+    to: string,
+    data: TokenData[K],
+    limit: Window,
+  ): Promise<Result<null, { type: 'rate_limited'; rate: Decision }>> {
+    if (this.erased()) return ok(null);
+    const rate = hitCounter(this.ctx.storage.sql, 'email', limit, Date.now());
+    if (!rate.allowed) return err({ type: 'rate_limited', rate });
+    const minted = await this.tokens.mint();
+    const config = configFrom(this.env);
+    const email = linkEmail({ appName: config.appName, appUrl: config.appUrl }, kind, to, minted.token);
+    this.ctx.storage.transactionSync(() => {
+      this.tokens.store(minted, kind, data);
+      this.outbox.add('email', email);
+    });
+    await this.scheduler.atLatest('outbox', Date.now());
+    return ok(null);
+  }
+
+  /** An emailed link's data, without spending it; null when unknown, spent or expired. */
+  peekLink<K extends LinkKind>(kind: K, token: string): Promise<TokenData[K] | null> {
+    return this.tokens.peek(kind, token);
+  }
+
+  /** Spends an emailed link: its data, or null when unknown, spent or expired. */
+  spendLink<K extends LinkKind>(kind: K, token: string): Promise<TokenData[K] | null> {
+    return this.tokens.spend(kind, token);
+  }
+
+  /** Voids every outstanding link of `kind` (after a reset, or when the address changed). */
+  voidLinks(kind: LinkKind): void {
+    this.tokens.voidAll(kind);
+  }
+
+  /** A password reset by emailed link went through: the lockout is cleared and other reset links void. */
+  async passwordReset(to: string): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      this.passwordGuard.succeed();
+      this.tokens.voidAll('password_reset');
+      this.queueNotice('password_reset', to);
+    });
+    await this.scheduler.atLatest('outbox', Date.now());
+  }
+
+  /** Queues a security notice to `to`, unless the operator turned that kind off (`EMAIL_NOTICES`). */
+  async notify(kind: NoticeKind, to: string): Promise<void> {
+    if (this.queueNotice(kind, to)) await this.scheduler.atLatest('outbox', Date.now());
+  }
+
+  private queueNotice(kind: NoticeKind, to: string): boolean {
+    const config = configFrom(this.env);
+    if (this.erased() || !config.email.notices.includes(kind)) return false;
+    this.outbox.add('email', noticeEmail({ appName: config.appName, appUrl: config.appUrl }, kind, to));
+    return true;
+  }
+
+  /** Puts a dead outbox message back in line (the operator's retry). */
+  async retryOutbox(id: string): Promise<Result<null, { type: 'not_found' }>> {
+    if (!this.outbox.revive(id)) return err({ type: 'not_found' });
+    await this.scheduler.atLatest('outbox', Date.now());
+    return ok(null);
+  }
+
+  /** Messages still held (pending or dead), oldest first. */
+  outboxMessages(): { id: string; channel: Channel; status: string; attempts: number }[] {
+    return this.outbox.list();
   }
 
   // The ordered event log and the relay to the user's online devices (DESIGN.md §5).

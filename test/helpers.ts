@@ -45,7 +45,14 @@ export async function expectError(response: Response, status: number, code: stri
 }
 
 export interface Tokens {
-  user: { id: string; email: string; name: string | null; mfa_enabled: boolean; created_at: string };
+  user: {
+    id: string;
+    email: string;
+    name: string | null;
+    mfa_enabled: boolean;
+    email_verified: boolean;
+    created_at: string;
+  };
   access_token: string;
   refresh_token: string;
   expires_in: number;

@@ -41,7 +41,7 @@ describe('the user actor’s job scheduler', () => {
         };
         return new Promise<null>(() => {});
       };
-      void scheduler.run({ key_usage: hung, oauth_refresh: async () => null }, startedAt);
+      void scheduler.run({ key_usage: hung, oauth_refresh: async () => null, outbox: async () => null }, startedAt);
       for (let i = 0; i < 100 && !during; i++) await new Promise((resolve) => setTimeout(resolve, 5));
       // The isolate "dies" here; a new one finds the job and runs it.
       let ran = 0;
@@ -53,6 +53,7 @@ describe('the user actor’s job scheduler', () => {
             return null;
           },
           oauth_refresh: async () => null,
+          outbox: async () => null,
         },
         startedAt + 60_000,
       );
@@ -106,6 +107,7 @@ describe('the user actor’s job scheduler', () => {
           return null;
         },
         oauth_refresh: async () => null,
+        outbox: async () => null,
       });
       return {
         due: ctx.storage.sql

@@ -31,7 +31,14 @@ export type AuditType =
   | 'oauth_unlinked'
   | 'oauth_reauth_required'
   | 'device_registered'
-  | 'device_revoked';
+  | 'device_revoked'
+  | 'email_verification_sent'
+  | 'email_verified'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'email_change_requested'
+  | 'email_changed'
+  | 'email_change_undone';
 
 export interface AuditEntry {
   userId: string;

@@ -158,3 +158,21 @@ export const backups = sqliteTable(
   },
   (t) => [index('backups_started').on(t.startedAt)],
 );
+
+/**
+ * Outbox messages parked after too many failed deliveries: the operator's view across users.
+ * The message itself stays in its user's actor (objects/user/outbox.ts), which a retry revives.
+ */
+export const outboxDead = sqliteTable(
+  'outbox_dead',
+  {
+    id: text('id').primaryKey(),
+    userId: userRef(),
+    channel: text('channel', { enum: ['email', 'hook'] }).notNull(),
+    kind: text('kind').notNull(),
+    attempts: integer('attempts').notNull(),
+    lastError: text('last_error').notNull(),
+    deadAt: integer('dead_at').notNull(),
+  },
+  (t) => [index('outbox_dead_at').on(t.deadAt)],
+);

@@ -7,7 +7,7 @@
 import { describeError, log } from '../../core/log';
 import { all, one } from '../shared/query';
 
-export type JobName = 'key_usage' | 'oauth_refresh';
+export type JobName = 'key_usage' | 'oauth_refresh' | 'outbox';
 
 /** Runs a due job; answers when it is due next, or null for not until something schedules it. */
 export type JobHandler = (now: number) => Promise<number | null>;

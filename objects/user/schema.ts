@@ -121,4 +121,23 @@ const V3: MigrationStep = [
   'DROP TABLE mfa_challenges',
 ];
 
-export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3];
+/**
+ * The transactional outbox (user/outbox.ts): emails and app webhooks written in the same
+ * transaction as the change that causes them, delivered by the alarm in `seq` order per channel.
+ */
+const V4: MigrationStep = [
+  `CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     channel TEXT NOT NULL,
+     body TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'pending',
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL,
+     last_error TEXT,
+     created_at INTEGER NOT NULL
+   )`,
+  'CREATE INDEX outbox_channel_status ON outbox (channel, status, seq)',
+];
+
+export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3, V4];

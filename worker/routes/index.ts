@@ -6,17 +6,21 @@ import { authRoutes } from './auth';
 import { connectionRoutes } from './connections';
 import { deviceRoutes } from './devices';
 import { docsRoutes } from './docs';
+import { emailVerifyRoutes } from './email-verify';
 import { eventRoutes } from './events';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { mfaRoutes } from './mfa';
 import { oauthRoutes } from './oauth';
+import { passwordResetRoutes } from './password-reset';
 import { reauthRoutes } from './reauth';
 import { sessionRoutes } from './sessions';
 
 const apiRoutes: readonly AnyRoute[] = [
   ...healthRoutes,
   ...authRoutes,
+  ...emailVerifyRoutes,
+  ...passwordResetRoutes,
   ...reauthRoutes,
   ...sessionRoutes,
   ...meRoutes,
