@@ -64,7 +64,7 @@ describe('actor storage migrations', () => {
 
   it('are how the user actor builds its tables', async () => {
     expect(await storageOf(env.USER.getByName('migrations-user'))).toEqual({
-      version: 3,
+      version: 4,
       tables: [
         'api_key_usage',
         'counters',
@@ -75,6 +75,7 @@ describe('actor storage migrations', () => {
         'login_guard',
         'oauth_breaker',
         'oauth_refresh',
+        'outbox',
         'profile',
         'refresh_tokens',
         'scheduled_jobs',

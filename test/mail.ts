@@ -3,6 +3,7 @@
  * (vitest.config.ts). `catchMail()` spies on fetch to read what the user actors send there,
  * and can make the relay fail; every other outbound request still gets the 599 of the config.
  */
+import { env } from 'cloudflare:workers';
 import { vi } from 'vitest';
 
 export interface Caught {
@@ -13,7 +14,12 @@ export interface Caught {
 }
 
 export interface Relay {
+  /** Mails the relay accepted. */
   mails: Caught[];
+  /** Every request that reached the relay, accepted or not, with its `webhook-id`. */
+  attempts: { id: string; status: number }[];
+  /** Holds the answer to the next request until the returned function is called. */
+  hold: () => () => void;
   /** How the relay answers from now on: 204 by default. */
   answer: (status: number) => void;
   /** The next mail of `kind` to `to` (waits for the alarm that delivers it). */
@@ -32,20 +38,35 @@ export const tokenOf = (mail: Caught): string => {
 export function catchMail(): Relay {
   const real = globalThis.fetch.bind(globalThis);
   const mails: Caught[] = [];
+  const attempts: { id: string; status: number }[] = [];
   let status = 204;
+  let holdNext: Promise<void> | null = null;
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
     const request = new Request(input, init);
     if (new URL(request.url).host !== 'mail.test') return real(request);
     const body = await request.text();
     const caught = { url: request.url, headers: Object.fromEntries(request.headers), body, json: JSON.parse(body) };
-    if (status < 300) mails.push(caught);
-    return new Response(null, { status });
+    const answer = status;
+    attempts.push({ id: caught.headers['webhook-id'] ?? '', status: answer });
+    const held = holdNext;
+    holdNext = null;
+    if (held) await held;
+    if (answer < 300) mails.push(caught);
+    return new Response(null, { status: answer });
   });
   const find = (to: string, kind: string, seen: number) =>
     mails.filter((m) => m.json.to.toLowerCase() === to.toLowerCase() && m.json.kind === kind)[seen];
   const taken = new Map<string, number>();
   const relay: Relay = {
     mails,
+    attempts,
+    hold: () => {
+      let release = () => {};
+      holdNext = new Promise((resolve) => {
+        release = resolve;
+      });
+      return release;
+    },
     answer: (next) => {
       status = next;
     },
@@ -66,4 +87,15 @@ export function catchMail(): Relay {
     token: async (to, kind) => tokenOf(await relay.next(to, kind)),
   };
   return relay;
+}
+
+/** Waits until the user's outbox is empty: its mail left, so a forced alarm runs the other jobs. */
+export async function outboxDrained(userId: string): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const held = await env.USER.getByName(userId).outboxMessages();
+      if (held.length) throw new Error(`${held.length} messages still in the outbox`);
+    },
+    { timeout: 5_000, interval: 20 },
+  );
 }

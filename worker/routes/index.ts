@@ -1,6 +1,7 @@
 /** Every route of the API, in one list: the router and the OpenAPI document both read it. */
 import type { AnyRoute } from '../route';
 import { adminRoutes } from './admin';
+import { adminOutboxRoutes } from './admin-outbox';
 import { apiKeyRoutes } from './api-keys';
 import { authRoutes } from './auth';
 import { connectionRoutes } from './connections';
@@ -31,6 +32,7 @@ const apiRoutes: readonly AnyRoute[] = [
   ...oauthRoutes,
   ...connectionRoutes,
   ...adminRoutes,
+  ...adminOutboxRoutes,
 ];
 
 export const routes: readonly AnyRoute[] = [...apiRoutes, ...docsRoutes(apiRoutes)];

@@ -7,7 +7,7 @@ export function postSigned(
   target: { url: string; secret: string },
   id: string,
   payload: unknown,
-  now = new Date(),
+  now = new Date(Date.now()),
 ): Promise<Delivery> {
   const body = JSON.stringify(payload);
   return post(target.url, { ...signedHeaders(target.secret, id, now, body) }, body);
