@@ -33,6 +33,9 @@ import {
 } from './user/sessions';
 import { SingleUseTokens, type TokenData } from './user/single-use-tokens';
 
+/** An emailed link: its kind, its address, and what its token carries. */
+type Link = { [K in LinkKind]: { kind: K; to: string; data: TokenData[K] } }[LinkKind];
+
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
 
 /** A redeemed login code: a session, or a second-factor challenge first when MFA is on. */
@@ -266,15 +269,40 @@ export class UserObject extends DurableObject<Env> {
     data: TokenData[K],
     limit: Window,
   ): Promise<Result<null, { type: 'rate_limited'; rate: Decision }>> {
+    return this.sendLinks([{ kind, to, data } as Link], limit);
+  }
+
+  /**
+   * An email change (DESIGN.md §8): the confirmation link to the new address (left out when
+   * `confirm` is false: the address belongs to another account) and the undo link to the old
+   * one, as one request against the `email` limit.
+   */
+  requestEmailChange(
+    from: string,
+    to: string,
+    confirm: boolean,
+    limit: Window,
+  ): Promise<Result<null, { type: 'rate_limited'; rate: Decision }>> {
+    const data = { email: from, newEmail: to };
+    const undo: Link = { kind: 'email_change_undo', to: from, data };
+    return this.sendLinks(confirm ? [{ kind: 'email_change', to, data }, undo] : [undo], limit);
+  }
+
+  private async sendLinks(
+    links: Link[],
+    limit: Window,
+  ): Promise<Result<null, { type: 'rate_limited'; rate: Decision }>> {
     if (this.erased()) return ok(null);
     const rate = hitCounter(this.ctx.storage.sql, 'email', limit, Date.now());
     if (!rate.allowed) return err({ type: 'rate_limited', rate });
-    const minted = await this.tokens.mint();
     const config = configFrom(this.env);
-    const email = linkEmail({ appName: config.appName, appUrl: config.appUrl }, kind, to, minted.token);
+    const brand = { appName: config.appName, appUrl: config.appUrl };
+    const minted = await Promise.all(links.map(() => this.tokens.mint()));
     this.ctx.storage.transactionSync(() => {
-      this.tokens.store(minted, kind, data);
-      this.outbox.add('email', email);
+      links.forEach((link, i) => {
+        this.tokens.store(minted[i]!, link.kind, link.data);
+        this.outbox.add('email', linkEmail(brand, link.kind, link.to, minted[i]!.token));
+      });
     });
     await this.scheduler.atLatest('outbox', Date.now());
     return ok(null);
@@ -287,6 +315,14 @@ export class UserObject extends DurableObject<Env> {
 
   /** Spends an emailed link: its data, or null when unknown, spent or expired. */
   spendLink<K extends LinkKind>(kind: K, token: string): Promise<TokenData[K] | null> {
+    return this.tokens.spend(kind, token);
+  }
+
+  /** Spends an email change's confirmation or undo link (typed apart: RPC stubs lose generics). */
+  spendChangeLink(
+    kind: 'email_change' | 'email_change_undo',
+    token: string,
+  ): Promise<TokenData['email_change'] | null> {
     return this.tokens.spend(kind, token);
   }
 

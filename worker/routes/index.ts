@@ -7,6 +7,7 @@ import { authRoutes } from './auth';
 import { connectionRoutes } from './connections';
 import { deviceRoutes } from './devices';
 import { docsRoutes } from './docs';
+import { emailChangeRoutes } from './email-change';
 import { emailVerifyRoutes } from './email-verify';
 import { eventRoutes } from './events';
 import { healthRoutes } from './health';
@@ -21,6 +22,7 @@ const apiRoutes: readonly AnyRoute[] = [
   ...healthRoutes,
   ...authRoutes,
   ...emailVerifyRoutes,
+  ...emailChangeRoutes,
   ...passwordResetRoutes,
   ...reauthRoutes,
   ...sessionRoutes,
