@@ -17,6 +17,7 @@ import { migrate } from './shared/migrate';
 import { Courier } from './user/courier';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
+import { KnownClients } from './user/known-clients';
 import { OAuthRefresher } from './user/oauth-refresh';
 import { type Channel, Outbox } from './user/outbox';
 import { Presence } from './user/presence';
@@ -56,6 +57,7 @@ export class UserObject extends DurableObject<Env> {
   private oauthRefresher!: OAuthRefresher;
   private outbox!: Outbox;
   private courier!: Courier;
+  private knownClients!: KnownClients;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -83,6 +85,7 @@ export class UserObject extends DurableObject<Env> {
     this.scheduler = new Scheduler(sql, this.ctx.storage);
     this.oauthRefresher = new OAuthRefresher(sql, this.env.DB, () => configFrom(this.env), this.userId);
     this.outbox = new Outbox(sql);
+    this.knownClients = new KnownClients(sql);
     this.courier = new Courier(this.outbox, this.env, () => configFrom(this.env), this.userId);
   }
 
@@ -104,7 +107,15 @@ export class UserObject extends DurableObject<Env> {
   async loginSucceeded(profile: Profile, client: ClientInfo, amr: string[]): Promise<IssuedSession> {
     this.passwordGuard.succeed();
     this.profile.set(profile);
-    return this.sessions.create(client, amr);
+    return this.openSession(client, amr);
+  }
+
+  /** Every sign-in opens its session here; one from a new device or address sends the notice. */
+  private async openSession(client: ClientInfo, amr: string[]): Promise<IssuedSession> {
+    const session = await this.sessions.create(client, amr);
+    const email = this.profile.get()?.email;
+    if ((await this.knownClients.signedIn(client)) && email) await this.notify('new_sign_in', email);
+    return session;
   }
 
   async refresh(
@@ -412,14 +423,14 @@ export class UserObject extends DurableObject<Env> {
         provider: redeemed.provider,
       });
     }
-    const session = await this.sessions.create(client, redeemed.amr);
+    const session = await this.openSession(client, redeemed.amr);
     return ok({ kind: 'session', session, profile, provider: redeemed.provider });
   }
 
   /** Cookie mode: the callback opens the session itself. Never for an account with MFA on. */
   openOAuthSession(profile: Profile, client: ClientInfo): Promise<IssuedSession> {
     this.profile.set(profile);
-    return this.sessions.create(client, ['oauth']);
+    return this.openSession(client, ['oauth']);
   }
 
   /** Refreshes the connection's tokens from the alarm when 5 minutes of their life remain. */

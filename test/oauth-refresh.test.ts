@@ -5,6 +5,7 @@ import { BREAKER_OPEN_MS } from '../core/oauth/breaker';
 import type { UserObject } from '../objects/user';
 import { REFRESH_LEAD_MS } from '../objects/user/oauth-refresh';
 import { call, uniqueEmail } from './helpers';
+import { catchMail, outboxDrained } from './mail';
 import { oauthEnv, signInWith } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
 
@@ -194,6 +195,7 @@ describe('provider token refresh (user actor alarm)', () => {
 
   it('shares the one alarm with the API-key usage flush', async () => {
     mockProviders(acme);
+    catchMail();
     const tokens = await signInWith(e, acme, 'acme', { sub: `sub-${crypto.randomUUID()}`, email: uniqueEmail('k') });
     const stub = env.USER.getByName(tokens.user.id);
     const refreshAt = await alarmOf(tokens.user.id);
@@ -204,6 +206,8 @@ describe('provider token refresh (user actor alarm)', () => {
     });
     const { id, key } = (await created.json()) as { id: string; key: string };
     expect((await call('/v1/me', { token: key })).status).toBe(200);
+    // The API key's security notice leaves first, so the forced alarm is the flush's.
+    await outboxDrained(tokens.user.id);
     const flushAt = (await alarmOf(tokens.user.id))!;
     expect(flushAt).toBeLessThan(refreshAt!);
     expect(await runDurableObjectAlarm(stub)).toBe(true);

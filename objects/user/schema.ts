@@ -123,7 +123,8 @@ const V3: MigrationStep = [
 
 /**
  * The transactional outbox (user/outbox.ts): emails and app webhooks written in the same
- * transaction as the change that causes them, delivered by the alarm in `seq` order per channel.
+ * transaction as the change that causes them, delivered by the alarm in `seq` order per channel;
+ * and the clients seen signing in, for the notice of a sign-in from a new device or address.
  */
 const V4: MigrationStep = [
   `CREATE TABLE outbox (
@@ -138,6 +139,8 @@ const V4: MigrationStep = [
      created_at INTEGER NOT NULL
    )`,
   'CREATE INDEX outbox_channel_status ON outbox (channel, status, seq)',
+  // Hashes of the addresses and agents that signed in (user/known-clients.ts): the new_sign_in notice.
+  'CREATE TABLE known_clients (hash TEXT PRIMARY KEY, last_seen INTEGER NOT NULL)',
 ];
 
 export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3, V4];

@@ -1,5 +1,4 @@
 /** The signed-in user's devices: register, list, rename, revoke, and the socket upgrade (DESIGN.md §5). */
-import { recordAudit } from '../../core/db/audit';
 import {
   findLiveDevice,
   findOwnDevice,
@@ -15,6 +14,7 @@ import { DeviceEnvelope, DeviceParams, DevicesOut, RegisterDevice, RenameDevice 
 import { ReauthRequiredOut, withStepUp } from '../../core/schemas/step-up';
 import { connectRequest } from '../../objects/device/api';
 import { userActor } from '../auth/actor';
+import { audit } from '../auth/audit';
 import { requireStepUp } from '../auth/step-up';
 import type { RequestContext, SignedInContext } from '../context';
 import { deviceView } from '../devices/view';
@@ -71,13 +71,7 @@ export const deviceRoutes = [
         revokedAt: null,
       };
       orFail(await insertDevice(rc.env.DB, row), { conflict: nameTaken });
-      await recordAudit(rc.env.DB, {
-        userId,
-        type: 'device_registered',
-        ip: rc.ip,
-        userAgent: rc.userAgent,
-        details: { device_id: row.id, name: row.name },
-      });
+      await audit(rc, userId, 'device_registered', { device_id: row.id, name: row.name });
       return reply(201, { device: deviceView(row, false) });
     },
   }),
@@ -136,13 +130,7 @@ export const deviceRoutes = [
       // Also when D1 already said revoked: a retry finishes a revocation whose actor call failed.
       await rc.env.DEVICE.getByName(device.id).revoke();
       if (revoked) {
-        await recordAudit(rc.env.DB, {
-          userId: device.userId,
-          type: 'device_revoked',
-          ip: rc.ip,
-          userAgent: rc.userAgent,
-          details: { device_id: device.id },
-        });
+        await audit(rc, device.userId, 'device_revoked', { device_id: device.id });
       }
       return noContent();
     },
