@@ -5,8 +5,8 @@ CREATE TABLE `outbox_dead` (
 	`kind` text NOT NULL,
 	`attempts` integer NOT NULL,
 	`last_error` text NOT NULL,
-	`dead_at` integer NOT NULL,
-	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+	`dead_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `outbox_dead_at` ON `outbox_dead` (`dead_at`);
+CREATE INDEX `outbox_dead_at` ON `outbox_dead` (`dead_at`);--> statement-breakpoint
+CREATE INDEX `outbox_dead_user` ON `outbox_dead` (`user_id`);

@@ -11,6 +11,7 @@ import { type LinkKind, linkEmail, noticeEmail } from '../core/mail/templates';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
+import { type WebhookEvent, webhookEvent } from '../core/schemas/webhooks';
 import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter } from './shared/counters';
 import { migrate } from './shared/migrate';
@@ -115,6 +116,9 @@ export class UserObject extends DurableObject<Env> {
     const session = await this.sessions.create(client, amr);
     const email = this.profile.get()?.email;
     if ((await this.knownClients.signedIn(client)) && email) await this.notify('new_sign_in', email);
+    if (configFrom(this.env).webhook) {
+      await this.emitHook(webhookEvent('session.created', { user_id: this.userId, session_id: session.sessionId }));
+    }
     return session;
   }
 
@@ -177,6 +181,11 @@ export class UserObject extends DurableObject<Env> {
     this.open();
     // A sign-in that raced the deletion must not leave a working session behind.
     this.ctx.storage.kv.put('erased', true);
+    // The one thing kept: the app's `user.deleted` event, until it is delivered.
+    if (configFrom(this.env).webhook) {
+      this.outbox.add('hook', webhookEvent('user.deleted', { user_id: this.userId }));
+      await this.scheduler.atLatest('outbox', Date.now());
+    }
   }
 
   private erased(): boolean {
@@ -362,6 +371,13 @@ export class UserObject extends DurableObject<Env> {
     if (this.erased() || !config.email.notices.includes(kind)) return false;
     this.outbox.add('email', noticeEmail({ appName: config.appName, appUrl: config.appUrl }, kind, to));
     return true;
+  }
+
+  /** Queues an event for the app's webhook; the edge calls it only when WEBHOOK_URL is set. */
+  async emitHook(event: WebhookEvent): Promise<void> {
+    if (this.erased()) return;
+    this.outbox.add('hook', event);
+    await this.scheduler.atLatest('outbox', Date.now());
   }
 
   /** Puts a dead outbox message back in line (the operator's retry). */

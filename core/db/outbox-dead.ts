@@ -20,6 +20,11 @@ export async function findDead(db: D1Database, id: string): Promise<DeadRow | un
   return database(db).select().from(outboxDead).where(eq(outboxDead.id, id)).get();
 }
 
+/** Forgets every parked message of a user (account erasure). */
+export async function forgetDeadOf(db: D1Database, userId: string): Promise<void> {
+  await database(db).delete(outboxDead).where(eq(outboxDead.userId, userId));
+}
+
 export async function forgetDead(db: D1Database, id: string): Promise<void> {
   await database(db).delete(outboxDead).where(eq(outboxDead.id, id));
 }

@@ -167,12 +167,13 @@ export const outboxDead = sqliteTable(
   'outbox_dead',
   {
     id: text('id').primaryKey(),
-    userId: userRef(),
+    /** No foreign key: an account's `user.deleted` event outlives its row. Erasure deletes these rows. */
+    userId: text('user_id').notNull(),
     channel: text('channel', { enum: ['email', 'hook'] }).notNull(),
     kind: text('kind').notNull(),
     attempts: integer('attempts').notNull(),
     lastError: text('last_error').notNull(),
     deadAt: integer('dead_at').notNull(),
   },
-  (t) => [index('outbox_dead_at').on(t.deadAt)],
+  (t) => [index('outbox_dead_at').on(t.deadAt), index('outbox_dead_user').on(t.userId)],
 );

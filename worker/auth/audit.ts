@@ -1,12 +1,15 @@
 /**
- * Records a security event of the caller's account with the request's address and agent, and
- * emails the owner the matching security notice (DESIGN.md §8) unless EMAIL_NOTICES turns it off.
+ * Records a security event of the caller's account with the request's address and agent; emails
+ * the owner the matching security notice (DESIGN.md §8) unless EMAIL_NOTICES turns it off, and
+ * queues the matching event for the app's webhook when WEBHOOK_URL is set.
  */
 import type { NoticeKind } from '../../core/config';
 import { type AuditType, recordAudit } from '../../core/db/audit';
 import { findUserById } from '../../core/db/users';
+import type { WebhookType } from '../../core/schemas/webhooks';
 import type { RequestContext } from '../context';
 import { userActor } from './actor';
+import { hook } from './hooks';
 
 /** The events the owner hears about by email, and the notice each sends. */
 const NOTICES: Partial<Record<AuditType, NoticeKind>> = {
@@ -19,8 +22,28 @@ const NOTICES: Partial<Record<AuditType, NoticeKind>> = {
   device_registered: 'device_registered',
 };
 
+/** The events the app hears about, and the ids from the audit details each carries. */
+const HOOKS: Partial<Record<AuditType, WebhookType>> = {
+  logout: 'session.revoked',
+  session_revoked: 'session.revoked',
+  password_changed: 'password.changed',
+  password_reset: 'password.changed',
+  mfa_enabled: 'mfa.enabled',
+  mfa_disabled: 'mfa.disabled',
+  api_key_created: 'api_key.created',
+  api_key_revoked: 'api_key.revoked',
+  device_registered: 'device.registered',
+  device_revoked: 'device.revoked',
+};
+const HOOK_IDS = ['session_id', 'device_id', 'api_key_id'] as const;
+
 export async function audit(rc: RequestContext, userId: string, type: AuditType, details?: Record<string, unknown>) {
   await recordAudit(rc.env.DB, { userId, type, ip: rc.ip, userAgent: rc.userAgent, details });
+  const event = HOOKS[type];
+  if (event) {
+    const ids = HOOK_IDS.filter((key) => typeof details?.[key] === 'string').map((key) => [key, details![key]]);
+    await hook(rc, userId, event, Object.fromEntries(ids));
+  }
   const notice = NOTICES[type];
   if (!notice || !rc.config.email.notices.includes(notice)) return;
   const email = rc.profile?.id === userId ? rc.profile.email : (await findUserById(rc.env.DB, userId))?.email;

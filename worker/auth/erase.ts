@@ -1,6 +1,7 @@
 /** Account deletion (GDPR erasure): every actor state, socket and row of the user. */
 import { eq } from 'drizzle-orm';
 import { database } from '../../core/db/client';
+import { forgetDeadOf } from '../../core/db/outbox-dead';
 import { devices } from '../../core/db/schema';
 import { deleteUser } from '../../core/db/users';
 import { log } from '../../core/log';
@@ -16,6 +17,7 @@ export async function eraseUser(rc: RequestContext, userId: string): Promise<voi
   await Promise.all(owned.map(({ id }) => rc.env.DEVICE.getByName(id).disconnect('account deleted')));
   // Every other table references users with ON DELETE CASCADE.
   await deleteUser(rc.env.DB, userId);
+  await forgetDeadOf(rc.env.DB, userId);
   await userActor(rc, userId).erase();
   log('info', 'account deleted', { user_id: userId, request_id: rc.requestId, devices: owned.length });
 }

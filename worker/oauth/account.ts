@@ -22,6 +22,7 @@ import type { ProviderTokens } from '../../core/oauth/tokens';
 import type { PendingFlow } from '../../objects/oauth-state/api';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
+import { hook } from '../auth/hooks';
 import { revokeAccess } from '../auth/revoke-access';
 import type { RequestContext } from '../context';
 import { ApiError, orFail } from '../errors';
@@ -147,5 +148,6 @@ export async function settleAccount(rc: RequestContext, input: Input): Promise<{
     throw error;
   }
   await audit(rc, user.id, 'signup', { method: 'oauth', provider: input.provider });
+  await hook(rc, user.id, 'user.created', { email: user.email });
   return { user, outcome: 'signup' };
 }

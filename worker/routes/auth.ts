@@ -11,6 +11,7 @@ import { audit } from '../auth/audit';
 import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
 import { emailLimit } from '../auth/email-link';
+import { hook } from '../auth/hooks';
 import { tokensResponse } from '../auth/issue';
 import { locked, passwordPolicy, unknownEmailGuard } from '../auth/lockout';
 import { ApiError, invalidField, orFail } from '../errors';
@@ -69,6 +70,7 @@ export const authRoutes = [
       const session = await actor.loginSucceeded(profile, clientInfo(rc), ['pwd']);
       await actor.sendLink('verify_email', row.email, { email: row.email }, emailLimit(rc));
       await audit(rc, row.id, 'signup');
+      await hook(rc, row.id, 'user.created', { email: row.email });
       return tokensResponse(rc, profile, session, query.mode, 201);
     },
   }),

@@ -9,6 +9,7 @@ import { ReauthRequiredOut, withStepUp } from '../../core/schemas/step-up';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { badLink, emailLimit, linkOwner } from '../auth/email-link';
+import { hook } from '../auth/hooks';
 import { revokeAccess } from '../auth/revoke-access';
 import { requireStepUp } from '../auth/step-up';
 import { invalidField, orFail } from '../errors';
@@ -72,6 +73,7 @@ export const emailChangeRoutes = [
       const profile = toProfile(row);
       await actor.setProfile(profile);
       await audit(rc, userId, 'email_changed');
+      await hook(rc, userId, 'email.changed', { email: row.email });
       return reply(200, profile);
     },
   }),
@@ -99,6 +101,7 @@ export const emailChangeRoutes = [
         });
         if (!row) throw badLink();
         await actor.setProfile(toProfile(row));
+        await hook(rc, userId, 'email.changed', { email: row.email });
       } else if (!same(user.email, link.email)) {
         throw badLink();
       }

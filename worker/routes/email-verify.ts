@@ -5,6 +5,7 @@ import { LinkTokenBody } from '../../core/schemas/email';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { badLink, emailLimit, linkOwner } from '../auth/email-link';
+import { hook } from '../auth/hooks';
 import { ApiError } from '../errors';
 import { applyRateLimit } from '../http/rate-limit';
 import { route } from '../route';
@@ -54,6 +55,7 @@ export const emailVerifyRoutes = [
       const profile = toProfile(row);
       await actor.setProfile(profile);
       await audit(rc, userId, 'email_verified');
+      await hook(rc, userId, 'email.verified', { email: row.email });
       return reply(200, profile);
     },
   }),
