@@ -34,6 +34,9 @@ export default defineConfig(async () => {
             EMAIL_WEBHOOK_URL: `https://${MAIL_SINK}/inbound`,
             EMAIL_WEBHOOK_SECRET: mailSecret,
           },
+          // The `cloudflare` email transport's binding (deployments declare it in wrangler.toml):
+          // miniflare checks the MIME message it is given and keeps it locally.
+          email: { send_email: [{ name: 'SEND_EMAIL', allowed_sender_addresses: ['noreply@example.com'] }] },
           // Every outbound request a test did not mock fails loudly, but for the mail sink.
           outboundService: (request: Request) =>
             new URL(request.url).host === MAIL_SINK
