@@ -3,7 +3,7 @@
  * directory and the D1 migrations applied, for end-to-end tests and benchmarks.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ const STOP_TIMEOUT_MS = 5_000;
 
 export interface DevServer {
   url: string;
+  /** A file that receives everything the server prints (log lines included) until it stops. */
+  logFile: string;
   stop(): Promise<void>;
 }
 
@@ -117,8 +119,10 @@ export async function startDevServer(root: string, vars: Record<string, string> 
     env: offline,
   });
   let output = '';
+  const logFile = join(dir, 'output.log');
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8_000);
+    appendFileSync(logFile, chunk);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
@@ -133,5 +137,5 @@ export async function startDevServer(root: string, vars: Record<string, string> 
     await stop();
     throw error;
   }
-  return { url, stop };
+  return { url, logFile, stop };
 }

@@ -18,7 +18,7 @@ describe('email transports', () => {
 
   it('log: writes the message with its link to the log and sends nothing', async () => {
     const lines: string[] = [];
-    vi.spyOn(console, 'log').mockImplementation((line: string) => lines.push(line));
+    vi.spyOn(console, 'warn').mockImplementation((line: string) => lines.push(line));
     const fetched = vi.spyOn(globalThis, 'fetch');
     const result = await sendEmail(configWith({ transport: 'log' }), env, id, email);
     expect(result.ok).toBe(true);

@@ -17,7 +17,8 @@ const firstLink = (text: string) => /https?:\/\/\S+/.exec(text)?.[0] ?? null;
 export async function sendEmail(config: Config, env: Env, id: string, email: Email): Promise<Delivery> {
   const { transport } = config.email;
   if (transport === 'log') {
-    log('info', 'email (log transport, not sent)', {
+    // At warn, so it shows even where request lines are filtered out (`--log-level warn`).
+    log('warn', 'email (log transport, not sent)', {
       message_id: id,
       to: email.to,
       kind: email.kind,
