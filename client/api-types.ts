@@ -2750,7 +2750,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The token is invalid, spent or expired, or the address moved on since. */
+            /** @description The token is invalid, spent or expired. */
             400: {
                 headers: {
                     "x-ratelimit-limit": components["headers"]["RateLimitLimit"];

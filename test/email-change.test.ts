@@ -51,6 +51,18 @@ describe('email change', () => {
     await expectError(await undo(undoToken), 400, 'invalid_request');
   });
 
+  it('undoes a chain of changes: the first undo link brings the first address back', async () => {
+    const user = await signup();
+    const [second, third] = [uniqueEmail('second'), uniqueEmail('third')];
+    await change(user.access_token, second);
+    const undoToken = await relay.token(user.email, 'email_change_undo');
+    expect((await confirm(await relay.token(second, 'email_change'))).status).toBe(200);
+    await change(user.access_token, third);
+    expect((await confirm(await relay.token(third, 'email_change'))).status).toBe(200);
+    expect((await undo(undoToken)).status).toBe(200);
+    expect((await emailOf(user.user.id))?.email).toBe(user.email);
+  });
+
   it('undone before confirmation, voids the confirmation link', async () => {
     const user = await signup();
     const next = uniqueEmail('new');

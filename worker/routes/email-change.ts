@@ -87,7 +87,7 @@ export const emailChangeRoutes = [
     body: LinkTokenBody,
     responses: {
       200: { description: 'The old address is back (or stays), verified; what was revoked.', schema: RevokedOut },
-      400: { description: 'The token is invalid, spent or expired, or the address moved on since.' },
+      400: { description: 'The token is invalid, spent or expired.' },
       409: { description: 'Another account took the old address in the meantime.' },
     },
     async handle({ rc, body, reply }) {
@@ -95,15 +95,14 @@ export const emailChangeRoutes = [
       const link = await actor.spendChangeLink('email_change_undo', body.token);
       const user = link ? await findUserById(rc.env.DB, userId) : undefined;
       if (!link || !user) throw badLink();
-      if (same(user.email, link.newEmail)) {
-        const row = orFail(await changeEmail(rc.env.DB, userId, link.newEmail, link.email, Date.now()), {
+      // From wherever the address went since (a second change must not strand the owner).
+      if (!same(user.email, link.email)) {
+        const row = orFail(await changeEmail(rc.env.DB, userId, user.email, link.email, Date.now()), {
           conflict: emailTaken,
         });
         if (!row) throw badLink();
         await actor.setProfile(toProfile(row));
         await hook(rc, userId, 'email.changed', { email: row.email });
-      } else if (!same(user.email, link.email)) {
-        throw badLink();
       }
       // Whoever asked for the change held a session: none survives.
       await actor.voidLinks('email_change');
