@@ -7,7 +7,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { configFrom, type NoticeKind } from '../core/config';
 import { addKeyUsage } from '../core/db/api-keys';
 import type { Profile } from '../core/db/users';
-import { type LinkKind, linkEmail, noticeEmail } from '../core/mail/templates';
+import type { LinkKind } from '../core/mail/templates';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
@@ -19,6 +19,7 @@ import { Courier } from './user/courier';
 import { type Ack, type AppendFailure, type AppendInput, EventLog } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
 import { KnownClients } from './user/known-clients';
+import { type EmailLimited, type Link, Mailer } from './user/mailer';
 import { OAuthRefresher } from './user/oauth-refresh';
 import { type Channel, Outbox } from './user/outbox';
 import { Presence } from './user/presence';
@@ -34,9 +35,6 @@ import {
   type SessionView,
 } from './user/sessions';
 import { SingleUseTokens, type TokenData } from './user/single-use-tokens';
-
-/** An emailed link: its kind, its address, and what its token carries. */
-type Link = { [K in LinkKind]: { kind: K; to: string; data: TokenData[K] } }[LinkKind];
 
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
 
@@ -59,6 +57,7 @@ export class UserObject extends DurableObject<Env> {
   private outbox!: Outbox;
   private courier!: Courier;
   private knownClients!: KnownClients;
+  private mailer!: Mailer;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -88,6 +87,14 @@ export class UserObject extends DurableObject<Env> {
     this.outbox = new Outbox(sql);
     this.knownClients = new KnownClients(sql);
     this.courier = new Courier(this.outbox, this.env, () => configFrom(this.env), this.userId);
+    this.mailer = new Mailer(
+      this.ctx.storage,
+      this.tokens,
+      this.outbox,
+      this.scheduler,
+      () => configFrom(this.env),
+      () => this.erased(),
+    );
   }
 
   /** Stores or refreshes the cached profile after a change in D1. */
@@ -115,9 +122,9 @@ export class UserObject extends DurableObject<Env> {
   private async openSession(client: ClientInfo, amr: string[]): Promise<IssuedSession> {
     const session = await this.sessions.create(client, amr);
     const email = this.profile.get()?.email;
-    if ((await this.knownClients.signedIn(client)) && email) await this.notify('new_sign_in', email);
+    if ((await this.knownClients.signedIn(client)) && email) await this.mailer.notify('new_sign_in', email);
     if (configFrom(this.env).webhook) {
-      await this.emitHook(webhookEvent('session.created', { user_id: this.userId, session_id: session.sessionId }));
+      await this.mailer.emit(webhookEvent('session.created', { user_id: this.userId, session_id: session.sessionId }));
     }
     return session;
   }
@@ -182,10 +189,8 @@ export class UserObject extends DurableObject<Env> {
     // A sign-in that raced the deletion must not leave a working session behind.
     this.ctx.storage.kv.put('erased', true);
     // The one thing kept: the app's `user.deleted` event, until it is delivered.
-    if (configFrom(this.env).webhook) {
-      this.outbox.add('hook', webhookEvent('user.deleted', { user_id: this.userId }));
-      await this.scheduler.atLatest('outbox', Date.now());
-    }
+    if (configFrom(this.env).webhook)
+      await this.mailer.emit(webhookEvent('user.deleted', { user_id: this.userId }), true);
   }
 
   private erased(): boolean {
@@ -277,55 +282,27 @@ export class UserObject extends DurableObject<Env> {
     });
   }
 
-  // ─── Email links, security notices and the outbox (DESIGN.md §3, email) ──────────────────
+  // ─── Email links, security notices and the outbox (DESIGN.md §8) ────────────────────────
 
-  /**
-   * Emails a single-use link of `kind` to `to`, unless the account's `email` limit is spent.
-   * The token and the message are stored in one transaction: neither exists without the other.
-   */
-  async sendLink<K extends LinkKind>(
+  /** Emails a single-use link of `kind` to `to`, unless the account's `email` limit is spent. */
+  sendLink<K extends LinkKind>(
     kind: K,
     to: string,
     data: TokenData[K],
     limit: Window,
-  ): Promise<Result<null, { type: 'rate_limited'; rate: Decision }>> {
-    return this.sendLinks([{ kind, to, data } as Link], limit);
+  ): Promise<Result<null, EmailLimited>> {
+    return this.mailer.sendLinks([{ kind, to, data } as Link], limit);
   }
 
   /**
-   * An email change (DESIGN.md §8): the confirmation link to the new address (left out when
-   * `confirm` is false: the address belongs to another account) and the undo link to the old
-   * one, as one request against the `email` limit.
+   * An email change: the confirmation link to the new address (left out when `confirm` is
+   * false: the address belongs to another account) and the undo link to the old one, as one
+   * request against the `email` limit.
    */
-  requestEmailChange(
-    from: string,
-    to: string,
-    confirm: boolean,
-    limit: Window,
-  ): Promise<Result<null, { type: 'rate_limited'; rate: Decision }>> {
+  requestEmailChange(from: string, to: string, confirm: boolean, limit: Window): Promise<Result<null, EmailLimited>> {
     const data = { email: from, newEmail: to };
     const undo: Link = { kind: 'email_change_undo', to: from, data };
-    return this.sendLinks(confirm ? [{ kind: 'email_change', to, data }, undo] : [undo], limit);
-  }
-
-  private async sendLinks(
-    links: Link[],
-    limit: Window,
-  ): Promise<Result<null, { type: 'rate_limited'; rate: Decision }>> {
-    if (this.erased()) return ok(null);
-    const rate = hitCounter(this.ctx.storage.sql, 'email', limit, Date.now());
-    if (!rate.allowed) return err({ type: 'rate_limited', rate });
-    const config = configFrom(this.env);
-    const brand = { appName: config.appName, appUrl: config.appUrl };
-    const minted = await Promise.all(links.map(() => this.tokens.mint()));
-    this.ctx.storage.transactionSync(() => {
-      links.forEach((link, i) => {
-        this.tokens.store(minted[i]!, link.kind, link.data);
-        this.outbox.add('email', linkEmail(brand, link.kind, link.to, minted[i]!.token));
-      });
-    });
-    await this.scheduler.atLatest('outbox', Date.now());
-    return ok(null);
+    return this.mailer.sendLinks(confirm ? [{ kind: 'email_change', to, data }, undo] : [undo], limit);
   }
 
   /** An emailed link's data, without spending it; null when unknown, spent or expired. */
@@ -352,39 +329,26 @@ export class UserObject extends DurableObject<Env> {
   }
 
   /** A password reset by emailed link went through: the lockout is cleared and other reset links void. */
-  async passwordReset(to: string): Promise<void> {
-    this.ctx.storage.transactionSync(() => {
+  passwordReset(to: string): Promise<void> {
+    return this.mailer.notify('password_reset', to, () => {
       this.passwordGuard.succeed();
       this.tokens.voidAll('password_reset');
-      this.queueNotice('password_reset', to);
     });
-    await this.scheduler.atLatest('outbox', Date.now());
   }
 
   /** Queues a security notice to `to`, unless the operator turned that kind off (`EMAIL_NOTICES`). */
-  async notify(kind: NoticeKind, to: string): Promise<void> {
-    if (this.queueNotice(kind, to)) await this.scheduler.atLatest('outbox', Date.now());
-  }
-
-  private queueNotice(kind: NoticeKind, to: string): boolean {
-    const config = configFrom(this.env);
-    if (this.erased() || !config.email.notices.includes(kind)) return false;
-    this.outbox.add('email', noticeEmail({ appName: config.appName, appUrl: config.appUrl }, kind, to));
-    return true;
+  notify(kind: NoticeKind, to: string): Promise<void> {
+    return this.mailer.notify(kind, to);
   }
 
   /** Queues an event for the app's webhook; the edge calls it only when WEBHOOK_URL is set. */
-  async emitHook(event: WebhookEvent): Promise<void> {
-    if (this.erased()) return;
-    this.outbox.add('hook', event);
-    await this.scheduler.atLatest('outbox', Date.now());
+  emitHook(event: WebhookEvent): Promise<void> {
+    return this.mailer.emit(event);
   }
 
   /** Puts a dead outbox message back in line (the operator's retry). */
   async retryOutbox(id: string): Promise<Result<null, { type: 'not_found' }>> {
-    if (!this.outbox.revive(id)) return err({ type: 'not_found' });
-    await this.scheduler.atLatest('outbox', Date.now());
-    return ok(null);
+    return (await this.mailer.revive(id)) ? ok(null) : err({ type: 'not_found' });
   }
 
   /** Messages still held (pending or dead), oldest first. */
