@@ -6,7 +6,7 @@ import { retryDelayMs } from '../core/outbox/backoff';
 import { Courier } from '../objects/user/courier';
 import { Outbox } from '../objects/user/outbox';
 import { type CallOptions, call, expectError, signup } from './helpers';
-import { catchMail, type Relay } from './mail';
+import { catchMail, outboxDrained, type Relay } from './mail';
 
 const admin = (path: string, options: CallOptions = {}) => call(path, { ...options, token: env.ADMIN_TOKEN });
 const held = (userId: string) => env.USER.getByName(userId).outboxMessages();
@@ -45,6 +45,20 @@ describe('the outbox', () => {
     expect(retryDelayMs(1, 0.999_999)).toBeCloseTo(30_000, -1);
     expect(retryDelayMs(3, 0)).toBe(60_000);
     expect(retryDelayMs(30, 0.5)).toBe(Math.round(0.75 * 6 * 60 * 60_000));
+  });
+
+  it('delivers each message exactly once when the relay answers, and leaves no alarm behind', async () => {
+    const user = await signup();
+    const resend = () => call('/v1/me/email/verify', { method: 'POST', token: user.access_token });
+    expect([(await resend()).status, (await resend()).status]).toEqual([202, 202]);
+    await outboxDrained(user.user.id);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const ids = relay.attempts.map((a) => a.id);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
+    const tokens = relay.mails.map((m) => new URL(/https?:\/\/\S+/.exec(m.json.text)![0]).searchParams.get('token'));
+    expect(new Set(tokens).size).toBe(3);
+    expect(await alarmOf(user.user.id)).toBeNull();
   });
 
   it('keeps a refused message and retries it after the backoff, with the same id', async () => {
