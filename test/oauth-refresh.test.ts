@@ -43,6 +43,8 @@ describe('provider token refresh (user actor alarm)', () => {
     });
     // The actor reads OAUTH_PROVIDERS from its own env, which the tests' override does not reach.
     await runInDurableObject(env.USER.getByName(tokens.user.id), (instance) => void Reflect.set(instance, 'env', e));
+    // The signup's verification mail leaves first, so the alarm is the refresh's.
+    await outboxDrained(tokens.user.id);
     return tokens.user.id;
   }
 
@@ -198,6 +200,7 @@ describe('provider token refresh (user actor alarm)', () => {
     catchMail();
     const tokens = await signInWith(e, acme, 'acme', { sub: `sub-${crypto.randomUUID()}`, email: uniqueEmail('k') });
     const stub = env.USER.getByName(tokens.user.id);
+    await outboxDrained(tokens.user.id);
     const refreshAt = await alarmOf(tokens.user.id);
     const created = await call('/v1/me/api-keys', {
       method: 'POST',
