@@ -123,6 +123,12 @@ describe('email change', () => {
     await expectError(await change(alice.access_token, 42), 400, 'invalid_request');
     await expectError(await change(alice.access_token, uniqueEmail(), { extra: 1 }), 400, 'invalid_request');
     await expectError(
+      await call('/v1/me/email', { method: 'POST', token: alice.access_token, body: '{"new_email":' }),
+      400,
+      'invalid_request',
+    );
+    await expectError(await call('/v1/auth/email/change/undo', { method: 'POST', body: {} }), 400, 'invalid_request');
+    await expectError(
       await call('/v1/me/email', { method: 'POST', body: { new_email: uniqueEmail() } }),
       401,
       'unauthorized',

@@ -97,6 +97,12 @@ describe('password reset', () => {
       'invalid_request',
     );
     await expectError(await forgot('not an email'), 400, 'invalid_request');
+    await expectError(await forgot(42), 400, 'invalid_request');
+    await expectError(
+      await call('/v1/auth/password/forgot', { method: 'POST', body: { email: alice.email, extra: true } }),
+      400,
+      'invalid_request',
+    );
     await expectError(await call('/v1/auth/password/forgot', { method: 'POST', body: '{' }), 400, 'invalid_request');
 
     vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 30 * 60_000 + 1);
