@@ -1,5 +1,6 @@
 import { createExecutionContext, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { decodeJwt } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import * as v from 'valibot';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -10,7 +11,7 @@ import { Outbox } from '../objects/user/outbox';
 import { audit } from '../worker/auth/audit';
 import { hook } from '../worker/auth/hooks';
 import { createContext } from '../worker/context';
-import { call, signup } from './helpers';
+import { call, freshIp, login, signup } from './helpers';
 import { outboxDrained } from './mail';
 
 const secret = `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
@@ -26,7 +27,9 @@ function receiver(status: () => number) {
   const tries: string[] = [];
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
     const request = new Request(input, init);
-    if (new URL(request.url).host !== 'hooks.test') return new Response('unmocked', { status: 599 });
+    const host = new URL(request.url).host;
+    if (host === 'mail.test') return new Response(null, { status: 204 });
+    if (host !== 'hooks.test') return new Response('unmocked', { status: 599 });
     const body = await request.text();
     const headers = Object.fromEntries(request.headers);
     tries.push(headers['webhook-id']!);
@@ -90,6 +93,36 @@ describe('outgoing webhooks for the app', () => {
     // A forged signature does not verify.
     const first = app.received[0]!;
     expect(() => new Webhook(secret).verify(first.body.replace('dev-1', 'dev-2'), first.headers)).toThrow();
+  });
+
+  it('tells the app about each sign-in and, after the erasure, about the deleted account', async () => {
+    const app = receiver(() => 204);
+    const user = await signup();
+    await outboxDrained(user.user.id);
+    // This actor runs as a deployment with WEBHOOK_URL set would.
+    await runInDurableObject(env.USER.getByName(user.user.id), (instance) => {
+      Reflect.set(instance, 'env', { ...env, WEBHOOK_URL: target.url, WEBHOOK_SECRET: secret });
+    });
+    const signedIn = (await (await login(user.email, user.password, freshIp())).json()) as { access_token: string };
+    const { sid } = decodeJwt(signedIn.access_token) as { sid: string };
+    await vi.waitFor(() => expect(app.received).toHaveLength(1));
+    expect(new Webhook(secret).verify(app.received[0]!.body, app.received[0]!.headers)).toMatchObject({
+      type: 'session.created',
+      data: { user_id: user.user.id, session_id: sid },
+    });
+
+    const erased = await call('/v1/me', {
+      method: 'DELETE',
+      token: signedIn.access_token,
+      body: { password: user.password },
+    });
+    expect(erased.status).toBe(204);
+    await vi.waitFor(() => expect(app.received).toHaveLength(2));
+    expect(new Webhook(secret).verify(app.received[1]!.body, app.received[1]!.headers)).toMatchObject({
+      type: 'user.deleted',
+      data: { user_id: user.user.id },
+    });
+    await outboxDrained(user.user.id);
   });
 
   it('are listed in /openapi.json under webhooks, with the signature headers', async () => {
