@@ -9,8 +9,7 @@ import { recordDead } from '../../core/db/outbox-dead';
 import { log } from '../../core/log';
 import type { Email } from '../../core/mail/templates';
 import { sendEmail } from '../shared/transports/email';
-import type { Delivery } from '../shared/transports/result';
-import { failed } from '../shared/transports/result';
+import { type Delivery, failed } from '../shared/transports/result';
 import { postSigned } from '../shared/transports/signed-post';
 import type { Channel, Outbox, OutboxMessage } from './outbox';
 
@@ -41,7 +40,7 @@ export class Courier {
           this.outbox.delivered(message.id);
           continue;
         }
-        if (!(await this.failed(message, result.error.reason, now))) break;
+        if (!(await this.countFailure(message, result.error.reason, now))) break;
       }
     }
     return this.outbox.nextDue();
@@ -55,7 +54,7 @@ export class Courier {
   }
 
   /** Counts the failure; true when the message was parked, so the next one may go. */
-  private async failed(message: OutboxMessage, reason: string, now: number): Promise<boolean> {
+  private async countFailure(message: OutboxMessage, reason: string, now: number): Promise<boolean> {
     const max = this.config().outboxMaxAttempts;
     const fields = { message_id: message.id, user_id: this.userId, channel: message.channel, kind: kindOf(message) };
     if (message.attempts + 1 >= max) {
