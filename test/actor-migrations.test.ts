@@ -72,6 +72,7 @@ describe('actor storage migrations', () => {
         'event_keys',
         'events',
         'factor_guard',
+        'known_clients',
         'login_guard',
         'oauth_breaker',
         'oauth_refresh',
