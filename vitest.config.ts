@@ -8,11 +8,17 @@ process.env.WRANGLER_SEND_METRICS ??= 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
 process.env.WRANGLER_HIDE_BANNER ??= 'true';
 
+/** The test mail relay's host (see EMAIL_WEBHOOK_URL below). */
+const MAIL_SINK = 'mail.test';
+
 export default defineConfig(async () => {
   // wrangler.toml's [assets] directory: the vitest plugin does not run the [build] command.
   writeDocsAssets(import.meta.dirname);
   const secrets = await generateSecrets();
   // A second key that verifies but does not sign: what a key rotation looks like.
+  // The mail relay every test's email goes to (EMAIL_TRANSPORT=webhook): a test that reads mail
+  // spies on fetch; otherwise the sink below accepts it, so no test leaves undelivered mail.
+  const mailSecret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`;
   const keys = [...JSON.parse(secrets.JWT_SIGNING_KEYS!), await generateSigningKey('test-previous')];
   // The same for the data key ring: the first seals, the second only opens.
   const dataKeys = [...JSON.parse(secrets.DATA_ENCRYPTION_KEYS!), generateDataKey('test-previous')];
@@ -27,9 +33,18 @@ export default defineConfig(async () => {
             DATA_ENCRYPTION_KEYS: JSON.stringify(dataKeys),
             ENVIRONMENT: 'test',
             TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+            EMAIL_TRANSPORT: 'webhook',
+            EMAIL_WEBHOOK_URL: `https://${MAIL_SINK}/inbound`,
+            EMAIL_WEBHOOK_SECRET: mailSecret,
           },
-          // Every outbound request a test did not mock fails loudly.
-          outboundService: () => new Response('unmocked outbound request', { status: 599 }),
+          // The `cloudflare` email transport's binding (deployments declare it in wrangler.toml):
+          // miniflare checks the MIME message it is given and keeps it locally.
+          email: { send_email: [{ name: 'SEND_EMAIL', allowed_sender_addresses: ['noreply@example.com'] }] },
+          // Every outbound request a test did not mock fails loudly, but for the mail sink.
+          outboundService: (request: Request) =>
+            new URL(request.url).host === MAIL_SINK
+              ? new Response(null, { status: 204 })
+              : new Response('unmocked outbound request', { status: 599 }),
         },
       }),
     ],

@@ -14,6 +14,7 @@ const DEFAULT_RATE_LIMITS = {
   connect: { limit: 30, window_s: 60 },
   admin: { limit: 10, window_s: 15 * 60 },
   provider_token: { limit: 30, window_s: 60 },
+  email: { limit: 5, window_s: 60 * 60 },
 } as const;
 
 /**
@@ -28,6 +29,21 @@ const DEFAULT_EVENT_LOG_LIMITS = {
 } as const;
 /** The most a user's log may be allowed to hold: half of a Durable Object's storage. */
 const MAX_LOG_BYTES = 5 * 1024 * 1024 * 1024;
+
+/** Security notices the operator can turn off one by one (`EMAIL_NOTICES`). */
+export const NOTICE_KINDS = [
+  'account_locked',
+  'password_changed',
+  'password_reset',
+  'mfa_enabled',
+  'mfa_disabled',
+  'backup_codes',
+  'api_key_created',
+  'device_registered',
+  'new_sign_in',
+  'erasure_scheduled',
+] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /** Values that are placeholders, not secrets. */
 const PLACEHOLDERS = /^(changeme|change-me|secret|password|test|dev|default|example|x+|0+)$/i;
@@ -139,6 +155,7 @@ const RateLimits = v.strictObject({
   connect: v.optional(Bucket, DEFAULT_RATE_LIMITS.connect),
   admin: v.optional(Bucket, DEFAULT_RATE_LIMITS.admin),
   provider_token: v.optional(Bucket, DEFAULT_RATE_LIMITS.provider_token),
+  email: v.optional(Bucket, DEFAULT_RATE_LIMITS.email),
 });
 
 const whole = (min: number, max: number) =>
@@ -155,6 +172,51 @@ const EventLogLimits = v.strictObject({
   compact_after_days: v.optional(whole(0, 3650), DEFAULT_EVENT_LOG_LIMITS.compact_after_days),
 });
 export type EventLogLimits = v.InferOutput<typeof EventLogLimits>;
+
+/** A base URL for links in emails: http(s), no query or fragment; https outside local runs. */
+const appUrl = v.pipe(
+  v.string('is missing'),
+  v.check((value) => {
+    try {
+      const url = new URL(value);
+      return /^https?:$/.test(url.protocol) && !url.search && !url.hash && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL without query, fragment or credentials, such as https://app.example.com'),
+  v.transform((value) => value.replace(/\/+$/, '')),
+);
+
+const httpsUrl = v.pipe(
+  v.string(),
+  v.check((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL'),
+);
+
+/** A Standard Webhooks signing secret: `whsec_` and base64 of 24 to 64 random bytes. */
+const webhookSecret = v.pipe(
+  v.string(),
+  v.regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, 'must be whsec_ followed by base64 of 24 to 64 random bytes'),
+);
+
+const NEEDED = 'is required by the chosen EMAIL_TRANSPORT';
+
+const optional = <S extends v.GenericSchema<string, string>>(schema: S) =>
+  v.optional(
+    v.union([v.literal(''), schema], (issue) => issue.issues?.[1]?.message ?? 'is invalid'),
+    '',
+  );
+
+const noticeList = v.pipe(
+  v.optional(v.string(), 'all'),
+  v.transform((value) => {
+    const items = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+    return items.length === 1 && items[0] === 'all' ? [...NOTICE_KINDS] : items.filter((item) => item !== 'none');
+  }),
+  v.array(v.picklist(NOTICE_KINDS, `must be all, none, or a comma list of ${NOTICE_KINDS.join(', ')}`)),
+);
 
 /** A private key for `private_key_jwt`: its `kty`, `crv` and `alg` must agree. */
 const ClientKey = v.pipe(
@@ -263,6 +325,16 @@ const EnvSchema = v.pipe(
     APP_VERSION: v.optional(v.string(), '0.0.0'),
     BUILD_ID: v.optional(v.string(), 'unknown'),
     SENTRY_DSN: v.optional(v.union([v.literal(''), v.pipe(v.string(), v.url('must be a URL'))]), ''),
+    APP_URL: appUrl,
+    EMAIL_TRANSPORT: v.optional(v.picklist(['log', 'webhook', 'cloudflare', 'resend']), 'log'),
+    EMAIL_FROM: optional(v.pipe(v.string(), v.email('must be an email address'))),
+    EMAIL_WEBHOOK_URL: optional(httpsUrl),
+    EMAIL_WEBHOOK_SECRET: optional(webhookSecret),
+    RESEND_API_KEY: optional(secret(16)),
+    EMAIL_NOTICES: noticeList,
+    WEBHOOK_URL: optional(httpsUrl),
+    WEBHOOK_SECRET: optional(webhookSecret),
+    OUTBOX_MAX_ATTEMPTS: int(1, 50, 8),
   }),
   v.forward(
     v.check(
@@ -288,9 +360,44 @@ const EnvSchema = v.pipe(
     ),
     ['DATA_ENCRYPTION_KEYS'],
   ),
+  v.forward(
+    v.check(
+      (env) => env.ENVIRONMENT !== 'production' || env.EMAIL_TRANSPORT !== 'log',
+      'must not be log in production',
+    ),
+    ['EMAIL_TRANSPORT'],
+  ),
+  v.forward(
+    v.check(
+      (env) => !['production', 'staging'].includes(env.ENVIRONMENT) || env.APP_URL.startsWith('https:'),
+      'must be https in production and staging',
+    ),
+    ['APP_URL'],
+  ),
+  v.forward(
+    v.check((env) => env.EMAIL_TRANSPORT !== 'webhook' || env.EMAIL_WEBHOOK_URL !== '', NEEDED),
+    ['EMAIL_WEBHOOK_URL'],
+  ),
+  v.forward(
+    v.check((env) => env.EMAIL_TRANSPORT !== 'webhook' || env.EMAIL_WEBHOOK_SECRET !== '', NEEDED),
+    ['EMAIL_WEBHOOK_SECRET'],
+  ),
+  v.forward(
+    v.check((env) => !['cloudflare', 'resend'].includes(env.EMAIL_TRANSPORT) || env.EMAIL_FROM !== '', NEEDED),
+    ['EMAIL_FROM'],
+  ),
+  v.forward(
+    v.check((env) => env.EMAIL_TRANSPORT !== 'resend' || env.RESEND_API_KEY !== '', NEEDED),
+    ['RESEND_API_KEY'],
+  ),
+  v.forward(
+    v.check((env) => !env.WEBHOOK_URL === !env.WEBHOOK_SECRET, 'must be set together with WEBHOOK_URL'),
+    ['WEBHOOK_SECRET'],
+  ),
 );
 
 type ParsedEnv = v.InferOutput<typeof EnvSchema>;
+export type EmailTransport = ParsedEnv['EMAIL_TRANSPORT'];
 export type RateLimitBucket = keyof typeof DEFAULT_RATE_LIMITS;
 export type SigningJwk = v.InferOutput<typeof SigningKey>;
 export type OAuthProviderConfig = v.InferOutput<typeof OAuthProvider>;
@@ -323,6 +430,18 @@ export interface Config {
   version: string;
   build: string;
   sentryDsn: string | null;
+  /** Where links in emails point: `${appUrl}/verify-email?token=…` and the like. */
+  appUrl: string;
+  email: {
+    transport: EmailTransport;
+    from: string | null;
+    webhook: { url: string; secret: string } | null;
+    resendApiKey: string | null;
+    notices: NoticeKind[];
+  };
+  /** Outgoing events for the app (Standard Webhooks), or null when WEBHOOK_URL is unset. */
+  webhook: { url: string; secret: string } | null;
+  outboxMaxAttempts: number;
 }
 
 /** Thrown at start-up; the message names the variables, never their values. */
@@ -359,6 +478,16 @@ export function parseConfig(env: Record<string, unknown>): Config {
     version: e.APP_VERSION,
     build: e.BUILD_ID,
     sentryDsn: e.SENTRY_DSN || null,
+    appUrl: e.APP_URL,
+    email: {
+      transport: e.EMAIL_TRANSPORT,
+      from: e.EMAIL_FROM || null,
+      webhook: e.EMAIL_WEBHOOK_URL ? { url: e.EMAIL_WEBHOOK_URL, secret: e.EMAIL_WEBHOOK_SECRET } : null,
+      resendApiKey: e.RESEND_API_KEY || null,
+      notices: e.EMAIL_NOTICES,
+    },
+    webhook: e.WEBHOOK_URL ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : null,
+    outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
   };
 }
 

@@ -7,6 +7,8 @@ import { startDevServer } from '../scripts/dev-server.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
+    /** Everything the dev server prints: where the `log` email transport's links appear. */
+    devLog: string;
   }
 }
 
@@ -16,5 +18,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     RATE_LIMITS: JSON.stringify({ auth: DEV_AUTH_LIMIT }),
   });
   project.provide('baseUrl', server.url);
+  project.provide('devLog', server.logFile);
   return () => server.stop();
 }

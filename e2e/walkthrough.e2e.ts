@@ -20,8 +20,19 @@ interface Run {
   stderr: string;
 }
 
+const PASTE_PROMPT = 'Paste the verify_email link from the npm start terminal:';
+
+/** The link of the first `verify_email` line the dev server logged after `offset` (the log transport's). */
+function verifyLink(offset: number): string | null {
+  const lines = readFileSync(inject('devLog'), 'utf8').slice(offset).split('\n');
+  const line = lines.find((text) => text.includes('"kind":"verify_email"'));
+  return line ? (/"link":"([^"]+)"/.exec(line)?.[1] ?? null) : null;
+}
+
 // `set -euo pipefail` only for the test: a missing field or a failed device script stops the run here.
+// When the walkthrough asks for the verification link, the test pastes it from the server's log.
 function paste(script: string, api: string): Promise<Run> {
+  const offset = readFileSync(inject('devLog'), 'utf8').length;
   return new Promise((resolve) => {
     const child = spawn('bash', ['-c', `set -euo pipefail\n${script}`], {
       cwd: root,
@@ -29,7 +40,13 @@ function paste(script: string, api: string): Promise<Run> {
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    let pasted = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+      if (pasted || !stdout.includes(PASTE_PROMPT)) return;
+      pasted = true;
+      child.stdin.end(`${verifyLink(offset) ?? 'no verify_email line in the dev server log'}\n`);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
@@ -49,8 +66,10 @@ it('runs the README walkthrough as pasted, twice in a row, every step answering 
   for (const run of runs) {
     expect(run.stderr, run.stdout).not.toMatch(/^no \S+ in:/m);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-    // signup, me, append, conflict, log, live append, rename, revoke, mfa, oauth start (no provider), connections
-    expect(statuses(run.stdout)).toEqual([201, 200, 201, 409, 200, 201, 200, 204, 200, 404, 200]);
+    // signup, me, append, conflict, log, live append, rename, revoke, mfa, oauth start (no provider),
+    // connections, email verification
+    expect(statuses(run.stdout)).toEqual([201, 200, 201, 409, 200, 201, 200, 204, 200, 404, 200, 200]);
+    expect(run.stdout).toContain('"email_verified":true');
     expect(run.stdout).toMatch(/^device got 1 \{"text":"hello"\}$/m);
     expect(run.stdout).toMatch(/^device got 2 \{"text":"live"\}$/m);
     expect(run.stdout).toContain('"code":"not_found"');

@@ -4,20 +4,23 @@
  * throw only on bugs.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { configFrom } from '../core/config';
+import { configFrom, type NoticeKind } from '../core/config';
 import { addKeyUsage } from '../core/db/api-keys';
 import { listConnections } from '../core/db/oauth-accounts';
 import type { Profile } from '../core/db/users';
 import { log } from '../core/log';
+import type { LinkKind } from '../core/mail/templates';
 import { recordMetric } from '../core/metrics';
 import type { Decision, Window } from '../core/rate-limit';
 import { err, ok, type Result } from '../core/result';
 import type { EventOut, ReplayOut } from '../core/schemas/events';
+import { type WebhookEvent, webhookEvent } from '../core/schemas/webhooks';
 import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter } from './shared/counters';
 import { migrate } from './shared/migrate';
 import { failureReporter } from './shared/report';
 import { type AuditCursor, type AuditEntry, type AuditInput, AuditTrail } from './user/audit-trail';
+import { Courier } from './user/courier';
 import {
   type Ack,
   type AppendFailure,
@@ -27,12 +30,15 @@ import {
   type ResyncRequired,
 } from './user/events';
 import { KEY_USAGE_FLUSH_MS, type KeyUsage, KeyUsageCounter } from './user/key-usage';
+import { KnownClients } from './user/known-clients';
 import { deleteExports, type ExportContext, exportedSoFar, exportLog } from './user/log-export';
 import { completeLoad, type LoadFailure, type LoadPart, loadEvents } from './user/log-load';
 import { type LogState, LogTotals } from './user/log-state';
 import { logLimitsOf, runUpkeep } from './user/log-upkeep';
+import { type EmailLimited, type Link, Mailer } from './user/mailer';
 import { OAuthRefresher } from './user/oauth-refresh';
 import { type ProviderAccess, type ProviderAccessFailure, providerAccess } from './user/oauth-token';
+import { type Channel, Outbox } from './user/outbox';
 import { prepareRestore, type RestoreTarget } from './user/point-in-time';
 import { type DeviceActivity, Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
@@ -46,7 +52,6 @@ import {
   SessionStore,
   type SessionView,
 } from './user/sessions';
-import { SingleUseTokens } from './user/single-use-tokens';
 import { type SnapshotCursor, type SnapshotPage, snapshotPage } from './user/snapshot';
 
 /** What the operator sees of a user's storage (GET /v1/admin/users/{id}/storage). */
@@ -58,6 +63,8 @@ export interface StorageStats extends LogState {
   /** The log as exported to R2 by this actor (user/log-export.ts). */
   exported: { seq: number; events: number; bytes: number };
 }
+
+import { SingleUseTokens, type TokenData } from './user/single-use-tokens';
 
 export type AuthorizeFailure = { type: 'unauthorized' } | { type: 'rate_limited'; rate: Decision };
 
@@ -78,6 +85,10 @@ export class UserObject extends DurableObject<Env> {
   private keyUsage!: KeyUsageCounter;
   private scheduler!: Scheduler;
   private oauthRefresher!: OAuthRefresher;
+  private outbox!: Outbox;
+  private courier!: Courier;
+  private knownClients!: KnownClients;
+  private mailer!: Mailer;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -125,6 +136,17 @@ export class UserObject extends DurableObject<Env> {
       this.auditTrail,
       this.env.METRICS,
     );
+    this.outbox = new Outbox(sql);
+    this.knownClients = new KnownClients(sql);
+    this.courier = new Courier(this.outbox, this.env, () => configFrom(this.env), this.userId);
+    this.mailer = new Mailer(
+      this.ctx.storage,
+      this.tokens,
+      this.outbox,
+      this.scheduler,
+      () => configFrom(this.env),
+      () => this.erased(),
+    );
   }
 
   /** Stores or refreshes the cached profile after a change in D1. */
@@ -145,7 +167,18 @@ export class UserObject extends DurableObject<Env> {
   async loginSucceeded(profile: Profile, client: ClientInfo, amr: string[]): Promise<IssuedSession> {
     this.passwordGuard.succeed();
     this.profile.set(profile);
-    return this.sessions.create(client, amr);
+    return this.openSession(client, amr);
+  }
+
+  /** Every sign-in opens its session here; one from a new device or address sends the notice. */
+  private async openSession(client: ClientInfo, amr: string[]): Promise<IssuedSession> {
+    const session = await this.sessions.create(client, amr);
+    const email = this.profile.get()?.email;
+    if ((await this.knownClients.signedIn(client)) && email) await this.mailer.notify('new_sign_in', email);
+    if (configFrom(this.env).webhook) {
+      await this.mailer.emit(webhookEvent('session.created', { user_id: this.userId, session_id: session.sessionId }));
+    }
+    return session;
   }
 
   async refresh(
@@ -207,6 +240,9 @@ export class UserObject extends DurableObject<Env> {
     this.open();
     // A sign-in that raced the deletion must not leave a working session behind.
     this.ctx.storage.kv.put('erased', true);
+    // The one thing kept: the app's `user.deleted` event, until it is delivered.
+    if (configFrom(this.env).webhook)
+      await this.mailer.emit(webhookEvent('user.deleted', { user_id: this.userId }), true);
     // Last: a failure here leaves objects in R2 (the error says so), never state in the actor.
     await deleteExports(this.env.BACKUPS, this.userId);
   }
@@ -298,6 +334,7 @@ export class UserObject extends DurableObject<Env> {
       oauth_refresh: (now) => this.oauthRefresher.run(now),
       log_upkeep: async (now) => this.upkeep(now),
       log_export: (now) => exportLog(this.exportContext(), now),
+      outbox: (now) => this.courier.run(now),
     });
   }
 
@@ -325,6 +362,80 @@ export class UserObject extends DurableObject<Env> {
       log('info', 'event log upkeep', { user_id: this.userId, purged: outcome.purged, compacted: outcome.compacted });
     }
     return outcome.nextDue;
+  }
+
+  // ─── Email links, security notices and the outbox (DESIGN.md §8) ────────────────────────
+
+  /** Emails a single-use link of `kind` to `to`, unless the account's `email` limit is spent. */
+  sendLink<K extends LinkKind>(
+    kind: K,
+    to: string,
+    data: TokenData[K],
+    limit: Window,
+  ): Promise<Result<null, EmailLimited>> {
+    return this.mailer.sendLinks([{ kind, to, data } as Link], limit);
+  }
+
+  /**
+   * An email change: the confirmation link to the new address (left out when `confirm` is
+   * false: the address belongs to another account) and the undo link to the old one, as one
+   * request against the `email` limit.
+   */
+  requestEmailChange(from: string, to: string, confirm: boolean, limit: Window): Promise<Result<null, EmailLimited>> {
+    const data = { email: from, newEmail: to };
+    const undo: Link = { kind: 'email_change_undo', to: from, data };
+    return this.mailer.sendLinks(confirm ? [{ kind: 'email_change', to, data }, undo] : [undo], limit);
+  }
+
+  /** An emailed link's data, without spending it; null when unknown, spent or expired. */
+  peekLink<K extends LinkKind>(kind: K, token: string): Promise<TokenData[K] | null> {
+    return this.tokens.peek(kind, token);
+  }
+
+  /** Spends an emailed link: its data, or null when unknown, spent or expired. */
+  spendLink<K extends LinkKind>(kind: K, token: string): Promise<TokenData[K] | null> {
+    return this.tokens.spend(kind, token);
+  }
+
+  /** Spends an email change's confirmation or undo link (typed apart: RPC stubs lose generics). */
+  spendChangeLink(
+    kind: 'email_change' | 'email_change_undo',
+    token: string,
+  ): Promise<TokenData['email_change'] | null> {
+    return this.tokens.spend(kind, token);
+  }
+
+  /** Voids every outstanding link of `kind` (after a reset, or when the address changed). */
+  voidLinks(kind: LinkKind): void {
+    this.tokens.voidAll(kind);
+  }
+
+  /** A password reset by emailed link went through: the lockout is cleared and other reset links void. */
+  passwordReset(to: string): Promise<void> {
+    return this.mailer.notify('password_reset', to, () => {
+      this.passwordGuard.succeed();
+      this.tokens.voidAll('password_reset');
+    });
+  }
+
+  /** Queues a security notice to `to`, unless the operator turned that kind off (`EMAIL_NOTICES`). */
+  notify(kind: NoticeKind, to: string): Promise<void> {
+    return this.mailer.notify(kind, to);
+  }
+
+  /** Queues an event for the app's webhook; the edge calls it only when WEBHOOK_URL is set. */
+  emitHook(event: WebhookEvent): Promise<void> {
+    return this.mailer.emit(event);
+  }
+
+  /** Puts a dead outbox message back in line (the operator's retry). */
+  async retryOutbox(id: string): Promise<Result<null, { type: 'not_found' }>> {
+    return (await this.mailer.revive(id)) ? ok(null) : err({ type: 'not_found' });
+  }
+
+  /** Messages still held (pending or dead), oldest first. */
+  outboxMessages(): { id: string; channel: Channel; status: string; attempts: number }[] {
+    return this.outbox.list();
   }
 
   // The ordered event log and the relay to the user's online devices (DESIGN.md §5).
@@ -466,14 +577,14 @@ export class UserObject extends DurableObject<Env> {
         provider: redeemed.provider,
       });
     }
-    const session = await this.sessions.create(client, redeemed.amr);
+    const session = await this.openSession(client, redeemed.amr);
     return ok({ kind: 'session', session, profile, provider: redeemed.provider });
   }
 
   /** Cookie mode: the callback opens the session itself. Never for an account with MFA on. */
   openOAuthSession(profile: Profile, client: ClientInfo): Promise<IssuedSession> {
     this.profile.set(profile);
-    return this.sessions.create(client, ['oauth']);
+    return this.openSession(client, ['oauth']);
   }
 
   /** Refreshes the connection's tokens from the alarm when 5 minutes of their life remain. */

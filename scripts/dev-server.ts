@@ -3,7 +3,7 @@
  * directory and the D1 migrations applied, for end-to-end tests and benchmarks.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ const STOP_TIMEOUT_MS = 5_000;
 
 export interface DevServer {
   url: string;
+  /** A file that receives everything the server prints (log lines included) until it stops. */
+  logFile: string;
   stop(): Promise<void>;
   /** Kills wrangler and workerd at once (SIGKILL), as a crash would; the state directory stays. */
   crash(): Promise<void>;
@@ -123,8 +125,10 @@ export async function startDevServer(
   args.push('--show-interactive-dev-session=false');
   if (options.config) args.push('--config', options.config);
   let output = '';
+  const logFile = join(dir, 'output.log');
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8_000);
+    appendFileSync(logFile, chunk);
   };
   const launch = () => {
     const started = spawn('wrangler', args, {
@@ -151,6 +155,7 @@ export async function startDevServer(
   }
   return {
     url,
+    logFile,
     stop,
     async crash() {
       if (child.exitCode !== null || child.pid === undefined) return;

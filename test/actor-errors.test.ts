@@ -16,7 +16,7 @@ import { SENTRY_DSN, sentryIntake } from './sentry-intake';
 /** Every job idle but `key_usage`. */
 const withKeyUsage = (keyUsage: JobHandler): Record<JobName, JobHandler> => {
   const idle: JobHandler = async () => null;
-  return { key_usage: keyUsage, oauth_refresh: idle, log_upkeep: idle, log_export: idle };
+  return { key_usage: keyUsage, oauth_refresh: idle, log_upkeep: idle, log_export: idle, outbox: idle };
 };
 
 const withSentry = (instance: unknown) => Reflect.set(instance as object, 'env', { ...env, SENTRY_DSN: SENTRY_DSN });

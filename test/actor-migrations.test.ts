@@ -64,7 +64,7 @@ describe('actor storage migrations', () => {
 
   it('are how the user actor builds its tables', async () => {
     expect(await storageOf(env.USER.getByName('migrations-user'))).toEqual({
-      version: 5,
+      version: 6,
       tables: [
         'api_key_usage',
         'audit_log',
@@ -73,11 +73,13 @@ describe('actor storage migrations', () => {
         'event_keys',
         'events',
         'factor_guard',
+        'known_clients',
         'log_segments',
         'log_state',
         'login_guard',
         'oauth_breaker',
         'oauth_refresh',
+        'outbox',
         'profile',
         'refresh_tokens',
         'scheduled_jobs',

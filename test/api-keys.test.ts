@@ -2,6 +2,7 @@ import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { call, expectError, signup } from './helpers';
+import { outboxDrained } from './mail';
 
 type User = Awaited<ReturnType<typeof signup>>;
 interface KeyView {
@@ -116,6 +117,8 @@ describe('API keys', () => {
     const listed = (await listKeys(user)).find((k) => k.id === created.id)!;
     expect(listed.use_count).toBe(3);
     expect(listed.last_used_at).not.toBeNull();
+    // The signup's verification mail leaves first, so the forced alarm is the flush's.
+    await outboxDrained(user.user.id);
     expect(await runDurableObjectAlarm(env.USER.getByName(user.user.id))).toBe(true);
     const after = await env.DB.prepare('SELECT use_count, last_used_at FROM api_keys WHERE id = ?')
       .bind(created.id)

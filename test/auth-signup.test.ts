@@ -25,7 +25,14 @@ describe('POST /v1/auth/signup', () => {
     });
     expect(typeof body.access_token).toBe('string');
     expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
-    expect(Object.keys(body.user as object).sort()).toEqual(['created_at', 'email', 'id', 'mfa_enabled', 'name']);
+    expect(Object.keys(body.user as object).sort()).toEqual([
+      'created_at',
+      'email',
+      'email_verified',
+      'id',
+      'mfa_enabled',
+      'name',
+    ]);
   });
 
   it('stores the password only as an argon2id PHC string', async () => {

@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** The test mail relay's signing secret (vitest.config.ts). */
+      EMAIL_WEBHOOK_SECRET: string;
     }
   }
 }

@@ -1,5 +1,6 @@
 /** Test helpers: requests through the real Worker, as a client would send them. */
 import { env, exports } from 'cloudflare:workers';
+import type { Profile } from '../core/db/users';
 import type { AuditEntry } from '../objects/user/api';
 
 export const BASE = 'http://127.0.0.1:8787';
@@ -46,7 +47,7 @@ export async function expectError(response: Response, status: number, code: stri
 }
 
 export interface Tokens {
-  user: { id: string; email: string; name: string | null; mfa_enabled: boolean; created_at: string };
+  user: Profile;
   access_token: string;
   refresh_token: string;
   expires_in: number;

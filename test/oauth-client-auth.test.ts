@@ -4,6 +4,7 @@ import { exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, parseConfig } from '../core/config';
 import { uniqueEmail } from './helpers';
+import { outboxDrained } from './mail';
 import { landing, oauthEnv, roundTrip, signInWith } from './oauth-helpers';
 import { FakeProvider, mockProviders, type TokenRequest } from './oauth-provider';
 
@@ -143,6 +144,8 @@ describe('client authentication at the token endpoint', () => {
       const fake = provider === 'basic' ? basic : keyed;
       mockProviders(fake);
       const tokens = await signInWith(e, fake, provider, user(`refresh-${provider}`));
+      // The signup's verification mail leaves first, so the forced alarm is the refresh's.
+      await outboxDrained(tokens.user.id);
       const stub = env.USER.getByName(tokens.user.id);
       await env.DB.prepare('UPDATE oauth_accounts SET expires_at = ? WHERE user_id = ?')
         .bind(Date.now() + 60_000, tokens.user.id)

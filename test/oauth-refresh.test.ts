@@ -5,6 +5,7 @@ import { BREAKER_OPEN_MS } from '../core/oauth/breaker';
 import type { UserObject } from '../objects/user';
 import { REFRESH_LEAD_MS } from '../objects/user/oauth-refresh';
 import { auditDetails, call, uniqueEmail } from './helpers';
+import { catchMail, outboxDrained } from './mail';
 import { MetricsRecorder } from './metrics-helpers';
 import { oauthEnv, signInWith } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
@@ -43,6 +44,8 @@ describe('provider token refresh (user actor alarm)', () => {
     });
     // The actor reads OAUTH_PROVIDERS from its own env, which the tests' override does not reach.
     await runInDurableObject(env.USER.getByName(tokens.user.id), (instance) => void Reflect.set(instance, 'env', e));
+    // The signup's verification mail leaves first, so the alarm is the refresh's.
+    await outboxDrained(tokens.user.id);
     return tokens.user.id;
   }
 
@@ -201,8 +204,10 @@ describe('provider token refresh (user actor alarm)', () => {
 
   it('shares the one alarm with the API-key usage flush', async () => {
     mockProviders(acme);
+    catchMail();
     const tokens = await signInWith(e, acme, 'acme', { sub: `sub-${crypto.randomUUID()}`, email: uniqueEmail('k') });
     const stub = env.USER.getByName(tokens.user.id);
+    await outboxDrained(tokens.user.id);
     const refreshAt = await alarmOf(tokens.user.id);
     const created = await call('/v1/me/api-keys', {
       method: 'POST',
@@ -211,6 +216,8 @@ describe('provider token refresh (user actor alarm)', () => {
     });
     const { id, key } = (await created.json()) as { id: string; key: string };
     expect((await call('/v1/me', { token: key })).status).toBe(200);
+    // The API key's security notice leaves first, so the forced alarm is the flush's.
+    await outboxDrained(tokens.user.id);
     const flushAt = (await alarmOf(tokens.user.id))!;
     expect(flushAt).toBeLessThan(refreshAt!);
     expect(await runDurableObjectAlarm(stub)).toBe(true);

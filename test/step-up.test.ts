@@ -19,6 +19,7 @@ const SENSITIVE: Record<string, { path: string; method: string; body?: Record<st
   'MFA enrolment': { path: '/v1/me/mfa/totp', method: 'POST' },
   'API key creation': { path: '/v1/me/api-keys', method: 'POST', body: { name: 'ci', scopes: ['read'] } },
   'device registration': { path: '/v1/devices', method: 'POST', body: { name: 'laptop', public_key: newKey } },
+  'email change': { path: '/v1/me/email', method: 'POST', body: { new_email: 'moved-by-step-up@example.com' } },
 };
 
 describe('auth_time: the last real sign-in, never renewed by a refresh', () => {

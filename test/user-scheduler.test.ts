@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Scheduler } from '../objects/user/scheduler';
 import { call, signup } from './helpers';
+import { outboxDrained } from './mail';
 
 /** A new user with an API key used `uses` times: the uses are counted in the user's actor. */
 async function usedKey(uses: number) {
@@ -19,6 +20,8 @@ async function usedKey(uses: number) {
     env.DB.prepare('SELECT use_count, last_used_at FROM api_keys WHERE id = ?')
       .bind(key.id)
       .first<{ use_count: number; last_used_at: number | null }>();
+  // The signup's verification mail leaves first, so a forced alarm is the flush's.
+  await outboxDrained(user.user.id);
   return { stub: env.USER.getByName(user.user.id), id: key.id, stored };
 }
 
@@ -47,6 +50,7 @@ describe('the user actor’s job scheduler', () => {
           oauth_refresh: async () => null,
           log_upkeep: async () => null,
           log_export: async () => null,
+          outbox: async () => null,
         },
         startedAt,
       );
@@ -63,6 +67,7 @@ describe('the user actor’s job scheduler', () => {
           oauth_refresh: async () => null,
           log_upkeep: async () => null,
           log_export: async () => null,
+          outbox: async () => null,
         },
         startedAt + 60_000,
       );
@@ -118,6 +123,7 @@ describe('the user actor’s job scheduler', () => {
         oauth_refresh: async () => null,
         log_upkeep: async () => null,
         log_export: async () => null,
+        outbox: async () => null,
       });
       return {
         due: ctx.storage.sql

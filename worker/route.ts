@@ -6,8 +6,8 @@ import type * as v from 'valibot';
 import type { RateLimitBucket } from '../core/config';
 import type { RequestContext, SignedInContext } from './context';
 
-/** The per-IP buckets: sign-in routes, token refresh, WebSocket upgrades. */
-export type IpBucket = Extract<RateLimitBucket, 'auth' | 'refresh' | 'connect'>;
+/** The per-IP buckets: sign-in routes, token refresh, WebSocket upgrades, emails sent on request. */
+export type IpBucket = Extract<RateLimitBucket, 'auth' | 'refresh' | 'connect' | 'email'>;
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

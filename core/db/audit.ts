@@ -31,7 +31,14 @@ export type AuditType =
   | 'oauth_reauth_required'
   | 'oauth_token_read'
   | 'device_registered'
-  | 'device_revoked';
+  | 'device_revoked'
+  | 'email_verification_sent'
+  | 'email_verified'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'email_change_requested'
+  | 'email_changed'
+  | 'email_change_undone';
 
 /**
  * The audit trail lives in each user's actor (objects/user/audit-trail.ts). D1's `audit_log`

@@ -23,6 +23,7 @@ export async function exportUserRows(db: D1Database, userId: string, lastSeenAt:
       id: user.id,
       email: user.email,
       email_verified: user.emailVerified,
+      email_verified_at: isoOrNull(user.emailVerifiedAt),
       name: user.name,
       mfa_enabled: user.mfaEnabled,
       has_password: user.passwordHash !== null,

@@ -181,3 +181,22 @@ export const userExports = sqliteTable('user_exports', {
   segments: integer('segments').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * Outbox messages parked after too many failed deliveries: the operator's view across users.
+ * The message itself stays in its user's actor (objects/user/outbox.ts), which a retry revives.
+ */
+export const outboxDead = sqliteTable(
+  'outbox_dead',
+  {
+    id: text('id').primaryKey(),
+    /** No foreign key: an account's `user.deleted` event outlives its row. Erasure deletes these rows. */
+    userId: text('user_id').notNull(),
+    channel: text('channel', { enum: ['email', 'hook'] }).notNull(),
+    kind: text('kind').notNull(),
+    attempts: integer('attempts').notNull(),
+    lastError: text('last_error').notNull(),
+    deadAt: integer('dead_at').notNull(),
+  },
+  (t) => [index('outbox_dead_at').on(t.deadAt), index('outbox_dead_user').on(t.userId)],
+);

@@ -1,5 +1,5 @@
 /** Queries on the users table. */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { type Conflict, err, ok, type Result } from '../result';
 import { database } from './client';
 import { users } from './schema';
@@ -12,6 +12,8 @@ export interface Profile {
   email: string;
   name: string | null;
   mfa_enabled: boolean;
+  /** True once this backend proved the address with an emailed link (`email_verified_at`). */
+  email_verified: boolean;
   created_at: string;
 }
 
@@ -20,6 +22,7 @@ export const toProfile = (row: UserRow): Profile => ({
   email: row.email,
   name: row.name,
   mfa_enabled: row.mfaEnabled,
+  email_verified: row.emailVerifiedAt !== null,
   created_at: new Date(row.createdAt).toISOString(),
 });
 
@@ -62,7 +65,12 @@ export async function userExists(db: D1Database, id: string): Promise<boolean> {
 export async function updateUser(
   db: D1Database,
   id: string,
-  patch: Partial<Pick<UserRow, 'name' | 'passwordHash' | 'passwordSetAt' | 'mfaEnabled' | 'email' | 'emailVerified'>>,
+  patch: Partial<
+    Pick<
+      UserRow,
+      'name' | 'passwordHash' | 'passwordSetAt' | 'mfaEnabled' | 'email' | 'emailVerified' | 'emailVerifiedAt'
+    >
+  >,
 ): Promise<UserRow | undefined> {
   return database(db)
     .update(users)
@@ -71,6 +79,34 @@ export async function updateUser(
     .returning()
     .get();
 }
+
+/**
+ * Marks the address proven, only while it is still the account's address (an emailed link for
+ * an address the account has since left is void): the updated row, or undefined. The first
+ * proof's time stays, since DESIGN §6 measures what a verified merge revokes from it.
+ */
+export async function markEmailVerified(db: D1Database, id: string, email: string, at: number) {
+  return database(db)
+    .update(users)
+    .set({ emailVerified: true, emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${at})`, updatedAt: at })
+    .where(and(eq(users.id, id), sql`lower(${users.email}) = lower(${email})`))
+    .returning()
+    .get();
+}
+
+/**
+ * Moves the account to `email`, proven by an emailed link, only while its address is still
+ * `from`; `conflict` when another account holds it (the unique index decides under races).
+ */
+export const changeEmail = (db: D1Database, id: string, from: string, email: string, at: number) =>
+  unlessTaken(() =>
+    database(db)
+      .update(users)
+      .set({ email, emailVerified: true, emailVerifiedAt: at, updatedAt: at })
+      .where(and(eq(users.id, id), sql`lower(${users.email}) = lower(${from})`))
+      .returning()
+      .get(),
+  );
 
 /** Deletes the user; every table that references it cascades. */
 export async function deleteUser(db: D1Database, id: string): Promise<void> {

@@ -38,6 +38,7 @@ export const ProfileOut = v.object({
   email: v.string(),
   name: v.nullable(v.string()),
   mfa_enabled: v.boolean(),
+  email_verified: v.boolean(),
   created_at: Timestamp,
 });
 

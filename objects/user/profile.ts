@@ -10,7 +10,8 @@ export class ProfileCache {
 
   constructor(private readonly sql: SqlStorage) {
     const row = one<{ data: string }>(sql, 'SELECT data FROM profile');
-    this.cached = row ? (JSON.parse(row.data) as Profile) : null;
+    // Copies cached before `email_verified` existed read as unverified until the next sign-in.
+    this.cached = row ? { email_verified: false, ...(JSON.parse(row.data) as Omit<Profile, 'email_verified'>) } : null;
   }
 
   get(): Profile | null {

@@ -11,7 +11,7 @@ import { describeError, log } from '../../core/log';
 import { all, one } from '../shared/query';
 import type { ReportFailure, Tags } from '../shared/report';
 
-export type JobName = 'key_usage' | 'oauth_refresh' | 'log_upkeep' | 'log_export';
+export type JobName = 'key_usage' | 'oauth_refresh' | 'log_upkeep' | 'log_export' | 'outbox';
 
 /** Runs a due job; answers when it is due next, or null for not until something schedules it. */
 export type JobHandler = (now: number) => Promise<number | null>;

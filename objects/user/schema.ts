@@ -175,4 +175,26 @@ const V5: MigrationStep = [
   'ALTER TABLE device_presence ADD COLUMN last_seen_at INTEGER',
 ];
 
-export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3, V4, V5];
+/**
+ * The transactional outbox (user/outbox.ts): emails and app webhooks written in the same
+ * transaction as the change that causes them, delivered by the alarm in `seq` order per channel;
+ * and the clients seen signing in, for the notice of a sign-in from a new device or address.
+ */
+const V6: MigrationStep = [
+  `CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     channel TEXT NOT NULL,
+     body TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'pending',
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL,
+     last_error TEXT,
+     created_at INTEGER NOT NULL
+   )`,
+  'CREATE INDEX outbox_channel_status ON outbox (channel, status, seq)',
+  // Hashes of the addresses and agents that signed in (user/known-clients.ts): the new_sign_in notice.
+  'CREATE TABLE known_clients (hash TEXT PRIMARY KEY, last_seen INTEGER NOT NULL)',
+];
+
+export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3, V4, V5, V6];

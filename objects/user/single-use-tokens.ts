@@ -1,6 +1,7 @@
 /**
  * Single-use tokens of the user actor: login codes handed to the browser after an OAuth
- * callback, and the mfa_tokens of pending second-factor sign-ins. A token is
+ * callback, the mfa_tokens of pending second-factor sign-ins, and the links sent by email
+ * (verify an address, reset a password, confirm or undo an email change). A token is
  * `<user id>.<secret>` (the prefix routes it here), stored hashed, spent once, and void after
  * its time or, for an mfa_token, after its attempts.
  */
@@ -15,6 +16,11 @@ export interface TokenData {
   login_code: { amr: string[]; provider: string };
   /** The `amr` of the first factor already proven: `pwd`, or `oauth`. */
   mfa: { firstFactor: string };
+  /** Emailed links carry the address they were sent for: a link void once the account's email moved on. */
+  verify_email: { email: string };
+  password_reset: { email: string };
+  email_change: { email: string; newEmail: string };
+  email_change_undo: { email: string; newEmail: string };
 }
 
 export type Purpose = keyof TokenData;
@@ -22,7 +28,17 @@ export type Purpose = keyof TokenData;
 const RULES: Record<Purpose, { ttlMs: number; maxAttempts: number }> = {
   login_code: { ttlMs: 60_000, maxAttempts: 0 },
   mfa: { ttlMs: 5 * 60_000, maxAttempts: 5 },
+  verify_email: { ttlMs: 24 * 60 * 60_000, maxAttempts: 0 },
+  password_reset: { ttlMs: 30 * 60_000, maxAttempts: 0 },
+  email_change: { ttlMs: 24 * 60 * 60_000, maxAttempts: 0 },
+  email_change_undo: { ttlMs: 7 * 24 * 60 * 60_000, maxAttempts: 0 },
 };
+
+/** A new token and the hash it is stored under. */
+export interface Minted {
+  token: string;
+  hash: string;
+}
 
 export class SingleUseTokens {
   constructor(
@@ -31,16 +47,43 @@ export class SingleUseTokens {
   ) {}
 
   async issue<P extends Purpose>(purpose: P, data: TokenData[P], now = Date.now()): Promise<string> {
+    const minted = await this.mint();
+    this.store(minted, purpose, data, now);
+    return minted.token;
+  }
+
+  /** A token not stored yet: `store` it in the same transaction as what it goes out with. */
+  async mint(): Promise<Minted> {
     const token = newUserToken(this.userId);
+    return { token, hash: await sha256(token) };
+  }
+
+  store<P extends Purpose>(minted: Minted, purpose: P, data: TokenData[P], now = Date.now()): void {
     this.sql.exec('DELETE FROM single_use_tokens WHERE expires_at <= ?', now);
     this.sql.exec(
       'INSERT INTO single_use_tokens (hash, purpose, expires_at, data) VALUES (?, ?, ?, ?)',
-      await sha256(token),
+      minted.hash,
       purpose,
       now + RULES[purpose].ttlMs,
       JSON.stringify(data),
     );
-    return token;
+  }
+
+  /** A token's data without spending it, or null when unknown or expired. */
+  async peek<P extends Purpose>(purpose: P, token: string, now = Date.now()): Promise<TokenData[P] | null> {
+    const row = one<{ expires_at: number; data: string }>(
+      this.sql,
+      'SELECT expires_at, data FROM single_use_tokens WHERE hash = ? AND purpose = ?',
+      await sha256(token),
+      purpose,
+    );
+    if (!row || row.expires_at <= now) return null;
+    return JSON.parse(row.data) as TokenData[P];
+  }
+
+  /** Voids every outstanding token of `purpose` (a reset or an email change makes older links void). */
+  voidAll(purpose: Purpose): void {
+    this.sql.exec('DELETE FROM single_use_tokens WHERE purpose = ?', purpose);
   }
 
   /** Counts one attempt before the code it guards is checked; the attempt past the limit finds the token void. */

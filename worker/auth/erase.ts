@@ -2,6 +2,7 @@
 import { eq } from 'drizzle-orm';
 import { database } from '../../core/db/client';
 import { listConnections } from '../../core/db/oauth-accounts';
+import { forgetDeadOf } from '../../core/db/outbox-dead';
 import { devices } from '../../core/db/schema';
 import { deleteUser } from '../../core/db/users';
 import { log } from '../../core/log';
@@ -21,6 +22,7 @@ export async function eraseUser(rc: RequestContext, userId: string): Promise<voi
   // Every other table references users with ON DELETE CASCADE.
   await deleteUser(rc.env.DB, userId);
   revokeLater(rc, connections);
+  await forgetDeadOf(rc.env.DB, userId);
   await userActor(rc, userId).erase();
   log('info', 'account deleted', { user_id: userId, request_id: rc.requestId, devices: owned.length });
 }

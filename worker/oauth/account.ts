@@ -22,6 +22,8 @@ import type { ProviderTokens } from '../../core/oauth/tokens';
 import type { PendingFlow } from '../../objects/oauth-state/api';
 import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
+import { emailLimit } from '../auth/email-link';
+import { hook } from '../auth/hooks';
 import { revokeAccess } from '../auth/revoke-access';
 import type { RequestContext } from '../context';
 import { ApiError, orFail } from '../errors';
@@ -147,5 +149,8 @@ export async function settleAccount(rc: RequestContext, input: Input): Promise<{
     throw error;
   }
   await audit(rc, user.id, 'signup', { method: 'oauth', provider: input.provider });
+  await hook(rc, user.id, 'user.created', { email: user.email });
+  // A provider's word never verifies the address here (§6): our own link does.
+  await userActor(rc, user.id).sendLink('verify_email', user.email, { email: user.email }, emailLimit(rc));
   return { user, outcome: 'signup' };
 }

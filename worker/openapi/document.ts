@@ -6,12 +6,15 @@ import type { AnyRoute } from '../route';
 import { ErrorBody, headers, parameters, securitySchemes } from './components';
 import { openApiPath, operation } from './operation';
 import { SchemaConverter } from './schemas';
+import { webhooks } from './webhooks';
 
 export interface OpenApiDocument {
   openapi: string;
   info: { title: string; version: string; description: string };
   tags: { name: string }[];
   paths: Record<string, Record<string, Record<string, unknown>>>;
+  /** Events this backend POSTs to the app's WEBHOOK_URL. */
+  webhooks: Record<string, Record<string, unknown>>;
   components: Record<string, unknown>;
 }
 
@@ -39,8 +42,9 @@ export function buildDocument(routes: readonly AnyRoute[], version: string): Ope
   return {
     openapi: '3.1.1',
     info: { title: 'durable-backend API', version, description: DESCRIPTION },
-    tags: tags.map((name) => ({ name })),
+    tags: [...tags, 'Webhooks'].map((name) => ({ name })),
     paths,
+    webhooks: webhooks(converter),
     components: {
       schemas: { Error: converter.convert(ErrorBody, 'output'), ...converter.definitions },
       headers,

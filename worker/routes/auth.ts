@@ -10,6 +10,8 @@ import { clientInfo, knownUserActor, userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { requireTrustedOrigin } from '../auth/authenticate';
 import { clearedCookies, REFRESH_COOKIE, readCookie } from '../auth/cookies';
+import { emailLimit } from '../auth/email-link';
+import { hook } from '../auth/hooks';
 import { tokensResponse } from '../auth/issue';
 import { locked, passwordPolicy, unknownEmailGuard } from '../auth/lockout';
 import { recordSignIn, recordUnknownEmailLockout } from '../auth/security-metrics';
@@ -65,8 +67,11 @@ export const authRoutes = [
       };
       orFail(await insertUser(rc.env.DB, row), { conflict: emailTaken });
       const profile = toProfile(row);
-      const session = await userActor(rc, row.id).loginSucceeded(profile, clientInfo(rc), ['pwd']);
+      const actor = userActor(rc, row.id);
+      const session = await actor.loginSucceeded(profile, clientInfo(rc), ['pwd']);
+      await actor.sendLink('verify_email', row.email, { email: row.email }, emailLimit(rc));
       await audit(rc, row.id, 'signup');
+      await hook(rc, row.id, 'user.created', { email: row.email });
       return tokensResponse(rc, profile, session, query.mode, 201);
     },
   }),

@@ -2,24 +2,31 @@
 import type { AnyRoute } from '../route';
 import { adminRoutes } from './admin';
 import { adminKeyRoutes } from './admin-keys';
+import { adminOutboxRoutes } from './admin-outbox';
 import { adminUserRoutes } from './admin-users';
 import { apiKeyRoutes } from './api-keys';
 import { authRoutes } from './auth';
 import { connectionRoutes } from './connections';
 import { deviceRoutes } from './devices';
 import { docsRoutes } from './docs';
+import { emailChangeRoutes } from './email-change';
+import { emailVerifyRoutes } from './email-verify';
 import { eventRoutes } from './events';
 import { exampleRoutes } from './examples';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { mfaRoutes } from './mfa';
 import { oauthRoutes } from './oauth';
+import { passwordResetRoutes } from './password-reset';
 import { reauthRoutes } from './reauth';
 import { sessionRoutes } from './sessions';
 
 const apiRoutes: readonly AnyRoute[] = [
   ...healthRoutes,
   ...authRoutes,
+  ...emailVerifyRoutes,
+  ...emailChangeRoutes,
+  ...passwordResetRoutes,
   ...reauthRoutes,
   ...sessionRoutes,
   ...meRoutes,
@@ -32,6 +39,7 @@ const apiRoutes: readonly AnyRoute[] = [
   ...adminRoutes,
   ...adminKeyRoutes,
   ...adminUserRoutes,
+  ...adminOutboxRoutes,
 ];
 
 const served: readonly AnyRoute[] = [...apiRoutes, ...exampleRoutes];
