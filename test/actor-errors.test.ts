@@ -109,8 +109,8 @@ describe('errors inside actors', () => {
     });
     await runInDurableObject(env.DEVICE.getByName(device.id), withSentry);
     const answer = await frames.ask({ type: 'event', id: 'fails-1', stream: 'notes', payload: 1 });
-    expect(answer).toMatchObject({ type: 'error', code: 'internal' });
-    await eventually(() => envelopes.some((e) => e.includes('socket_message')));
+    expect(answer).toMatchObject({ type: 'error', id: 'fails-1', code: 'internal' });
+    await eventually(() => envelopes.some((e) => e.includes('"operation":"socket_frame"')));
     const sent = envelopes.join('\n');
     expect(sent).toContain(`"device_id":"${device.id}"`);
     expect(sent).toContain(user.user.id);
