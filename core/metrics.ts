@@ -28,8 +28,8 @@ export const METRIC_LAYOUT = {
   event_appended: { labels: ['transport'], values: [] },
   /** An event sent to another device, with the time since it was stored. */
   event_relayed: { labels: [], values: ['latency_ms'] },
-  /** One delivery attempt of an outbox message. */
-  outbox_delivery: { labels: ['kind', 'result'], values: ['attempt'] },
+  /** One delivery attempt of an outbox message: `email` or `hook`, its kind, `ok`, `failed` or `dead`. */
+  outbox_delivery: { labels: ['channel', 'message', 'result'], values: ['attempt'] },
   /** A provider token refresh, by provider and result (`ok`, `failed`, `reauth_required`). */
   provider_refresh: { labels: ['provider', 'result'], values: [] },
   /** A provider's circuit breaker opened. */

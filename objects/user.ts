@@ -138,7 +138,13 @@ export class UserObject extends DurableObject<Env> {
     );
     this.outbox = new Outbox(sql);
     this.knownClients = new KnownClients(sql);
-    this.courier = new Courier(this.outbox, this.env, () => configFrom(this.env), this.userId);
+    this.courier = new Courier(
+      this.outbox,
+      this.env,
+      () => configFrom(this.env),
+      this.userId,
+      failureReporter(() => this.env, this.ctx, 'user'),
+    );
     this.mailer = new Mailer(
       this.ctx.storage,
       this.tokens,

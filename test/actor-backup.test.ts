@@ -8,6 +8,13 @@ import type { BackupOut } from '../core/schemas/admin';
 import { exportLog } from '../objects/user/log-export';
 import { backupNow, listKeys, readBytes, readManifest, readRows } from './backup-helpers';
 import { call, signup, type Tokens } from './helpers';
+import { outboxDrained } from './mail';
+
+/** Runs the user actor's alarm once the signup's mail has left, so the forced alarm is the export's. */
+async function alarmAfterMail(userId: string): Promise<boolean> {
+  await outboxDrained(userId);
+  return runDurableObjectAlarm(env.USER.getByName(userId));
+}
 
 const actor = (user: Tokens) => env.USER.getByName(user.user.id);
 const post = (user: Tokens, body: unknown) => call('/v1/events', { method: 'POST', token: user.access_token, body });
@@ -39,7 +46,7 @@ describe('each user actor exports its own log', () => {
   it('writes a base segment of every event, its state and a manifest from its alarm after an append', async () => {
     const user = await signup();
     await append(user, 5);
-    expect(await runDurableObjectAlarm(actor(user))).toBe(true);
+    expect(await alarmAfterMail(user.user.id)).toBe(true);
     const manifest = await userManifest(user);
     expect(manifest.segments).toHaveLength(1);
     const [segment] = manifest.segments;
@@ -65,9 +72,9 @@ describe('each user actor exports its own log', () => {
   it('writes only the new events as a delta next time, and nothing when nothing changed', async () => {
     const user = await signup();
     await append(user, 3);
-    await runDurableObjectAlarm(actor(user));
+    await alarmAfterMail(user.user.id);
     await append(user, 2, 'more');
-    await runDurableObjectAlarm(actor(user));
+    await alarmAfterMail(user.user.id);
     const keys = await listKeys(userRoot(user.user.id));
     const again = await runInDurableObject(actor(user), (_instance, state) =>
       exportLog(
@@ -118,7 +125,7 @@ describe('each user actor exports its own log', () => {
   it('writes session metadata and the profile beside the log, never a refresh key or token', async () => {
     const user = await signup({ name: 'Ada' });
     await append(user, 1);
-    await runDurableObjectAlarm(actor(user));
+    await alarmAfterMail(user.user.id);
     const [segment] = (await userManifest(user)).segments;
     const bytes = (await readBytes(segment!.state_key))!;
     expect(await sha256Hex(bytes)).toBe(segment!.state_sha256);
@@ -140,7 +147,7 @@ describe('each user actor exports its own log', () => {
     const user = await signup();
     for (let n = 0; n < 34; n++) {
       await append(user, 1, `round${n}`);
-      await runDurableObjectAlarm(actor(user));
+      await alarmAfterMail(user.user.id);
     }
     const manifest = await userManifest(user);
     const chains = [...new Set(manifest.segments.map((s) => s.chain))];
@@ -157,7 +164,7 @@ describe('each user actor exports its own log', () => {
     const user = await signup();
     for (let n = 0; n < 34; n++) {
       await append(user, 1, `kept${n}`);
-      await runDurableObjectAlarm(actor(user));
+      await alarmAfterMail(user.user.id);
     }
     const chains = new Set((await userManifest(user)).segments.map((s) => s.chain));
     expect([...chains]).toEqual([1, 2]);
@@ -166,7 +173,7 @@ describe('each user actor exports its own log', () => {
   it('deletes everything the user exported when the account is erased', async () => {
     const user = await signup();
     await append(user, 2);
-    await runDurableObjectAlarm(actor(user));
+    await alarmAfterMail(user.user.id);
     expect((await listKeys(userRoot(user.user.id))).length).toBe(3);
     const erased = await call('/v1/me', {
       method: 'DELETE',
@@ -184,7 +191,7 @@ describe('a backup run covers the user actors', () => {
     const users = [await signup(), await signup()];
     await append(users[0]!, 4);
     await append(users[1]!, 2);
-    for (const user of users) await runDurableObjectAlarm(actor(user));
+    for (const user of users) await alarmAfterMail(user.user.id);
     const expected = await env.DB.prepare('SELECT COUNT(*) AS users, SUM(events) AS events FROM user_exports').first<{
       users: number;
       events: number;

@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectError, PASSWORD, type Tokens } from './helpers';
+import { outboxDrained } from './mail';
 import { connectedUser, oauthEnv, roundTrip, send } from './oauth-helpers';
 import { FakeProvider, mockProviders } from './oauth-provider';
 
@@ -140,6 +141,7 @@ describe('provider tokens are revoked at the provider when they are dropped', ()
       ctx.storage.sql.exec('UPDATE oauth_refresh SET due_at = ?', Date.now() - 1);
     });
     const grants = acme.refreshGrants();
+    await outboxDrained(user.user.id); // the password_changed notice goes first
     await runDurableObjectAlarm(env.USER.getByName(user.user.id));
     expect(acme.refreshGrants()).toBe(grants);
     const tracked = await runInDurableObject(env.USER.getByName(user.user.id), (_i, ctx) =>

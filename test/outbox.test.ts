@@ -7,6 +7,7 @@ import { Courier } from '../objects/user/courier';
 import { Outbox } from '../objects/user/outbox';
 import { type CallOptions, call, expectError, signup } from './helpers';
 import { catchMail, outboxDrained, type Relay } from './mail';
+import { MetricsRecorder } from './metrics-helpers';
 
 const admin = (path: string, options: CallOptions = {}) => call(path, { ...options, token: env.ADMIN_TOKEN });
 const held = (userId: string) => env.USER.getByName(userId).outboxMessages();
@@ -110,8 +111,20 @@ describe('the outbox', () => {
   });
 
   it('parks a message as dead after OUTBOX_MAX_ATTEMPTS, lists it, and the operator’s retry delivers it', async () => {
-    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const metrics = new MetricsRecorder();
     const { user, offset } = await refusedUser(relay, 8);
+    const deliveries = metrics.of('outbox_delivery').map((p) => `${p.channel}:${p.message}:${p.result}:${p.attempt}`);
+    expect(deliveries).toEqual([
+      ...[1, 2, 3, 4, 5, 6, 7].map((n) => `email:verify_email:failed:${n}`),
+      'email:verify_email:dead:8',
+    ]);
+    const logged = errors.mock.calls.map(([line]) => JSON.parse(String(line)));
+    expect(logged.find((l) => l.message === 'user outbox_dead_letter failed')).toMatchObject({
+      user_id: user.user.id,
+      channel: 'email',
+      kind: 'verify_email',
+    });
     const [message] = await held(user.user.id);
     expect(message).toMatchObject({ status: 'dead', attempts: 8 });
     expect(relay.attempts).toHaveLength(8);
@@ -137,6 +150,7 @@ describe('the outbox', () => {
     await runDurableObjectAlarm(env.USER.getByName(user.user.id));
     await relay.next(user.email, 'verify_email');
     expect(await held(user.user.id)).toEqual([]);
+    expect(metrics.of('outbox_delivery').at(-1)).toMatchObject({ result: 'ok', attempt: 1 });
     const after = (await (await admin('/v1/admin/outbox')).json()) as { messages: { id: string }[] };
     expect(after.messages.some((m) => m.id === message!.id)).toBe(false);
     await expectError(await admin(`/v1/admin/outbox/${message!.id}/retry`, { method: 'POST' }), 404, 'not_found');

@@ -48,7 +48,12 @@ describe('password reset', () => {
     const token = await relay.token(user.email, 'password_reset');
     const response = await reset(token);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ sessions_revoked: 1, api_keys_revoked: 1, devices_revoked: 0 });
+    expect(await response.json()).toEqual({
+      sessions_revoked: 1,
+      api_keys_revoked: 1,
+      devices_revoked: 0,
+      connections_revoked: 0,
+    });
 
     await expectError(await call('/v1/me', { token: user.access_token }), 401, 'unauthorized');
     await expectError(await call('/v1/me', { token: apiKey }), 401, 'unauthorized');

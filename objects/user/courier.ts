@@ -8,6 +8,8 @@ import type { Config } from '../../core/config';
 import { recordDead } from '../../core/db/outbox-dead';
 import { log } from '../../core/log';
 import type { Email } from '../../core/mail/templates';
+import { recordMetric } from '../../core/metrics';
+import type { ReportFailure } from '../shared/report';
 import { sendEmail } from '../shared/transports/email';
 import { type Delivery, failed } from '../shared/transports/result';
 import { postSigned } from '../shared/transports/signed-post';
@@ -27,7 +29,18 @@ export class Courier {
     private readonly env: Env,
     private readonly config: () => Config,
     private readonly userId: string,
+    private readonly reportFailure: ReportFailure = () => {},
   ) {}
+
+  private count(message: OutboxMessage, result: 'ok' | 'failed' | 'dead'): void {
+    recordMetric(this.env.METRICS, {
+      kind: 'outbox_delivery',
+      channel: message.channel,
+      message: kindOf(message),
+      result,
+      attempt: message.attempts + 1,
+    });
+  }
 
   /** The outbox job: answers when it is due next. */
   async run(now: number): Promise<number | null> {
@@ -38,6 +51,7 @@ export class Courier {
         const result = await this.deliver(message);
         if (result.ok) {
           this.outbox.delivered(message.id);
+          this.count(message, 'ok');
           continue;
         }
         if (!(await this.countFailure(message, result.error.reason, now))) break;
@@ -69,10 +83,13 @@ export class Courier {
         deadAt: now,
       });
       this.outbox.failed(message.id, reason, max, now);
-      log('error', 'outbox message parked as dead', { ...fields, attempts: message.attempts + 1, reason });
+      this.count(message, 'dead');
+      const error = new Error(`outbox message parked as dead after ${message.attempts + 1} attempts: ${reason}`);
+      this.reportFailure(error, 'outbox_dead_letter', fields);
       return true;
     }
     const outcome = this.outbox.failed(message.id, reason, max, now);
+    this.count(message, 'failed');
     log('warn', 'outbox delivery failed; will retry', {
       ...fields,
       reason,
