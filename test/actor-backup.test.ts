@@ -30,6 +30,8 @@ async function userManifest(user: Tokens): Promise<UserManifest> {
   return JSON.parse(new TextDecoder().decode(bytes)) as UserManifest;
 }
 
+const revisionOf = (state: DurableObjectState) => state.storage.kv.get<number>('audit:revision') ?? 0;
+
 const exportRow = (user: Tokens) =>
   env.DB.prepare('SELECT chain, last_seq, events, segments FROM user_exports WHERE user_id = ?1')
     .bind(user.user.id)
@@ -71,7 +73,14 @@ describe('each user actor exports its own log', () => {
     const keys = await listKeys(userRoot(user.user.id));
     const again = await runInDurableObject(actor(user), (_instance, state) =>
       exportLog(
-        { sql: state.storage.sql, bucket: env.BACKUPS, db: env.DB, userId: user.user.id, profile: () => null },
+        {
+          sql: state.storage.sql,
+          bucket: env.BACKUPS,
+          db: env.DB,
+          userId: user.user.id,
+          profile: () => null,
+          auditRevision: () => revisionOf(state),
+        },
         Date.now(),
       ),
     );
@@ -103,6 +112,7 @@ describe('each user actor exports its own log', () => {
       db,
       userId: user.user.id,
       profile: () => null,
+      auditRevision: () => revisionOf(state),
     });
     await runInDurableObject(actor(user), async (_instance, state) => {
       await expect(exportLog(context(brokenDb, state), Date.now())).rejects.toThrow(/disk full/);
