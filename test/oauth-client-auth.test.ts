@@ -144,6 +144,8 @@ describe('client authentication at the token endpoint', () => {
       mockProviders(fake);
       const tokens = await signInWith(e, fake, provider, user(`refresh-${provider}`));
       const stub = env.USER.getByName(tokens.user.id);
+      // The sign-in's audit entries scheduled the actor's backup, due first: it runs now.
+      await runDurableObjectAlarm(stub);
       await env.DB.prepare('UPDATE oauth_accounts SET expires_at = ? WHERE user_id = ?')
         .bind(Date.now() + 60_000, tokens.user.id)
         .run();
