@@ -12,7 +12,7 @@ import { uploadRows } from './upload-rows';
 
 const PAGE = 1_000;
 
-export interface AuditExportRow extends Record<string, SqlStorageValue> {
+interface AuditExportRow extends Record<string, SqlStorageValue> {
   key: string;
   chain: number;
   revision: number;
@@ -24,7 +24,7 @@ export interface AuditExportRow extends Record<string, SqlStorageValue> {
   superseded_at: number | null;
 }
 
-export const toAuditExport = (row: AuditExportRow): AuditExport => ({
+const toAuditExport = (row: AuditExportRow): AuditExport => ({
   key: row.key,
   chain: row.chain,
   revision: row.revision,

@@ -81,7 +81,8 @@ export class AuditTrail {
       'INSERT INTO audit_log (id, type, ip, user_agent, details, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       randomId(),
       input.type,
-      input.ip ?? null,
+      // Within the bounds of the backup's line (core/backup/actor-format.ts), so a restore takes every entry.
+      input.ip?.slice(0, 1024) ?? null,
       input.userAgent?.slice(0, 512) ?? null,
       input.details ? JSON.stringify(input.details) : null,
       now,
