@@ -45,6 +45,9 @@ async function dataTables(loaded: LoadedExport): Promise<string[]> {
 
 describe('the restore drill: back up, wipe, restore into a fresh environment, compare', () => {
   const users: (Tokens & { email: string; password: string })[] = [];
+  /** Signed up and signed in, never appended an event: the backup holds their trail all the same. */
+  let quiet: Tokens & { email: string; password: string };
+  const everyone = () => [...users, quiet];
   const before = new Map<string, { events: unknown[]; hash: string }>();
   const auditBefore = new Map<string, unknown[]>();
   const tablesBefore = new Map<string, string[]>();
@@ -79,14 +82,16 @@ describe('the restore drill: back up, wipe, restore into a fresh environment, co
       token: users[1]!.access_token,
       body: { id: 'late', stream: 'notes', key: 'item-1', payload: 'after the first export' },
     });
-    for (const user of users) await runDurableObjectAlarm(actor(user.user.id));
+    quiet = await signup({ name: 'Quiet' });
+    expect((await login(quiet.email, quiet.password)).status).toBe(200);
+    for (const user of everyone()) await runDurableObjectAlarm(actor(user.user.id));
     const id = await backupNow();
     const prefix = (await backupRow(id))!.prefix as string;
     const result = await loadExport(prefix, read);
     if (!result.ok) throw new Error(JSON.stringify(result.error));
     loaded = result.value;
     for (const name of await dataTables(loaded)) tablesBefore.set(name, await snapshot(name));
-    for (const user of users) {
+    for (const user of everyone()) {
       const events = await replayAll(user.access_token);
       before.set(user.user.id, { events, hash: await digest(events) });
       auditBefore.set(user.user.id, await auditTrail(user.user.id));
@@ -94,7 +99,7 @@ describe('the restore drill: back up, wipe, restore into a fresh environment, co
 
     // A fresh environment: empty D1 tables and empty user actors. Only R2 (the backup) is left.
     for (const name of [...(await dataTables(loaded))].reverse()) await env.DB.prepare(`DELETE FROM "${name}"`).run();
-    for (const user of users) {
+    for (const user of everyone()) {
       await runInDurableObject(actor(user.user.id), (_instance, state) => state.storage.deleteAll());
       await evictDurableObject(actor(user.user.id));
     }
@@ -103,14 +108,18 @@ describe('the restore drill: back up, wipe, restore into a fresh environment, co
 
   it('covers every user with the events they had', () => {
     const cuts = cutsOf(loaded);
-    expect(cuts.map((c) => c.userId).sort()).toEqual(users.map((u) => u.user.id).sort());
+    expect(cuts.map((c) => c.userId).sort()).toEqual(
+      everyone()
+        .map((u) => u.user.id)
+        .sort(),
+    );
     for (const cut of cuts) {
       expect(cut.events).toBe(before.get(cut.userId)!.events.length);
       expect(cut.audit?.entries).toBe(auditBefore.get(cut.userId)!.length);
     }
     expect(loaded.manifest.actors).toEqual({
       table: 'user_exports',
-      users: 3,
+      users: 4,
       events: [...before.values()].reduce((n, b) => n + b.events.length, 0),
     });
   });
@@ -134,7 +143,8 @@ describe('the restore drill: back up, wipe, restore into a fresh environment, co
         value: { events: user.cut.events, head: user.cut.lastSeq, audit: user.cut.audit!.entries },
       });
     }
-    for (const user of users) expect(await auditTrail(user.user.id)).toEqual(auditBefore.get(user.user.id));
+    for (const user of everyone()) expect(await auditTrail(user.user.id)).toEqual(auditBefore.get(user.user.id));
+    expect((await auditTrail(quiet.user.id)).map((e) => e.type)).toEqual(['signup', 'login_succeeded']);
 
     for (const user of users) {
       const signedIn = await login(user.email, user.password);
