@@ -1,7 +1,7 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { writeDocsAssets } from './scripts/docs-assets.ts';
-import { generateSecrets, generateSigningKey } from './scripts/secrets.ts';
+import { generateDataKey, generateSecrets, generateSigningKey } from './scripts/secrets.ts';
 
 // Keep wrangler and miniflare off the network: no telemetry, no cf.json, no update check.
 process.env.WRANGLER_SEND_METRICS ??= 'false';
@@ -14,6 +14,8 @@ export default defineConfig(async () => {
   const secrets = await generateSecrets();
   // A second key that verifies but does not sign: what a key rotation looks like.
   const keys = [...JSON.parse(secrets.JWT_SIGNING_KEYS!), await generateSigningKey('test-previous')];
+  // The same for the data key ring: the first seals, the second only opens.
+  const dataKeys = [...JSON.parse(secrets.DATA_ENCRYPTION_KEYS!), generateDataKey('test-previous')];
   return {
     plugins: [
       cloudflareTest({
@@ -22,6 +24,7 @@ export default defineConfig(async () => {
           bindings: {
             ...secrets,
             JWT_SIGNING_KEYS: JSON.stringify(keys),
+            DATA_ENCRYPTION_KEYS: JSON.stringify(dataKeys),
             ENVIRONMENT: 'test',
             TEST_MIGRATIONS: await readD1Migrations('./migrations'),
           },

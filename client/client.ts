@@ -1,40 +1,21 @@
 /**
  * The realtime client: connects a registered device, runs the signed handshake, resumes from
  * the last seq it took in, and reconnects with jittered backoff. Events reach the app once
- * each, in seq order, through `onEvent` or `events()`; what the app has finished with is
- * acked so that another process of the same device resumes from there.
+ * each, in seq order, through `onEvent` or `events()`, never its own; what the app has finished
+ * with is acked so that another process of the same device resumes from there.
  */
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { Acks } from './acks.ts';
+import { Attempts } from './attempts.ts';
 import { RealtimeError } from './errors.ts';
 import { Inbox } from './inbox.ts';
-import { type DeviceKey, newNonce, signHandshake } from './keys.ts';
+import { KeepAlive } from './keepalive.ts';
+import { newNonce, signHandshake } from './keys.ts';
+import type { RealtimeClientOptions, Status } from './options.ts';
 import { Outbox } from './outbox.ts';
 import type { Ack, ClientFrame, Conflict, OutgoingEvent, RealtimeEvent, ServerFrame } from './protocol.ts';
-import { platformSocket, type SocketFactory, type SocketLike, socketUrl, whenOpen } from './socket.ts';
-
-export type Status = 'connecting' | 'ready' | 'reconnecting' | 'closed';
-
-export interface RealtimeClientOptions {
-  /** The API's origin, such as `https://api.example.com`. */
-  baseUrl: string;
-  deviceId: string;
-  key: DeviceKey;
-  /** Resume after this seq (the last one your app finished with); default: the cursor the device last acked. */
-  after?: number;
-  /** Called for each event in seq order, one at a time; otherwise read `events()`. */
-  onEvent?: (event: RealtimeEvent) => void | Promise<void>;
-  onStatus?: (status: Status, detail?: { code: number; reason: string }) => void;
-  /** Opens the socket; default `new WebSocket(url)`. */
-  socketFactory?: SocketFactory;
-  backoff?: BackoffOptions;
-  /** Acks are batched: at most one per this many ms (default 250). */
-  ackDelayMs?: number;
-  /** A connection that is not ready by then is dropped and retried (default 15 s). */
-  handshakeTimeoutMs?: number;
-  random?: () => number;
-}
-
-type ReplayPage = Extract<ServerFrame, { type: 'replay' }>;
+import { Replayer } from './replay.ts';
+import { platformSocket, type SocketLike, socketUrl, whenOpen } from './socket.ts';
+import { memoryOutboxStore } from './store.ts';
 
 const POLICY_VIOLATION = 1008;
 
@@ -44,32 +25,65 @@ export class RealtimeClient {
   private socket: SocketLike | null = null;
   private ready = false;
   private stopped = false;
-  private attempt = 0;
+  private readonly attempts: Attempts;
+  private connectTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly inbox: Inbox;
-  /** Whether the resume point is known: given as `after`, or learnt from the first `ready`. */
+  private readonly outbox: Outbox;
+  private readonly replayer: Replayer;
+  /** Whether the resume point is known: given as `after`, kept by the store, or learnt from the first `ready`. */
   private positioned: boolean;
-  private acked = 0;
-  private ackTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly outbox = new Outbox();
-  private replayWaiter: { resolve: (page: ReplayPage) => void; reject: (error: unknown) => void } | null = null;
-  private liveBuffer: RealtimeEvent[] | null = null;
+  private readonly acks: Acks;
+  private readonly keepAlive: KeepAlive;
   private firstReady: { resolve: () => void; reject: (error: unknown) => void } | null = null;
+  private connecting: Promise<void> | null = null;
 
   private readonly options: RealtimeClientOptions;
 
   constructor(options: RealtimeClientOptions) {
     this.options = options;
     this.positioned = options.after !== undefined;
-    this.acked = options.after ?? 0;
-    this.inbox = new Inbox(this.acked, () => this.scheduleAck(), options.onEvent);
+    this.acks = new Acks(options.after ?? 0, options.ackDelayMs ?? 250, (seq) => this.sendAck(seq));
+    this.keepAlive = new KeepAlive(options.pingIntervalMs ?? 25_000);
+    this.attempts = new Attempts(options.maxAttempts, options.backoff, options.random);
+    this.inbox = new Inbox(
+      options.deviceId,
+      this.acks.acked,
+      () => this.acks.schedule(() => this.position),
+      options.onEvent,
+    );
+    this.outbox = new Outbox(options.store ?? memoryOutboxStore());
+    this.replayer = new Replayer(
+      { transmit: (frame) => this.transmit(frame), isCurrent: (socket) => this.ready && socket === this.socket },
+      this.inbox,
+      options,
+    );
   }
 
-  /** Connects; resolves at the first `ready`, and keeps reconnecting after that until `close()`. */
+  /**
+   * Connects; resolves at the first `ready` and keeps reconnecting after that until `close()`.
+   * Rejects, and stops the client, on a policy close (code `policy`), after `maxAttempts`
+   * (`unreachable`) or `connectTimeoutMs` (`timeout`).
+   */
   connect(): Promise<void> {
-    return new Promise((resolve, reject) => {
+    if (this.stopped) return Promise.reject(new RealtimeError('closed', 'The client is closed.'));
+    // A second call gets the first one's answer: one client, one connection.
+    this.connecting ??= new Promise((resolve, reject) => {
       this.firstReady = { resolve, reject };
-      void this.open();
+      const timeout = this.options.connectTimeoutMs ?? 30_000;
+      if (Number.isFinite(timeout)) {
+        this.connectTimer = setTimeout(
+          () => this.giveUp(new RealtimeError('timeout', 'Not connected in time.')),
+          timeout,
+        );
+      }
+      void this.start();
     });
+    return this.connecting;
+  }
+
+  /** Skips the backoff wait and tries at once (for example on the browser's `online` event). */
+  reconnectNow(): void {
+    if (!this.stopped) this.attempts.now();
   }
 
   /** The highest seq handed to the app and finished with. */
@@ -77,16 +91,19 @@ export class RealtimeClient {
     return this.inbox.processed;
   }
 
-  /** Appends an event; resolves with its ack (or a conflict). Retried on reconnect with the same id. */
+  /**
+   * Appends an event; resolves with its ack (or a conflict), rejects with a RealtimeError whose
+   * code says why it was refused. Kept in the store until answered and sent again with the
+   * same id after a reconnect or a restart; a `rate_limited` refusal is retried after `retry_after`.
+   */
   send(event: OutgoingEvent): Promise<Ack | Conflict> {
     if (this.stopped) return Promise.reject(new RealtimeError('closed', 'The client is closed.'));
-    const frame: ClientFrame = { type: 'event', ...event };
-    const answer = this.outbox.add(event.id, frame);
-    if (this.ready) this.transmit(frame);
-    return answer;
+    return this.outbox.add(event, (frame) => {
+      if (this.ready) this.transmit(frame);
+    });
   }
 
-  /** The events, in seq order; the iterator ends at `close()`, and throws on a policy close. */
+  /** The events, in seq order; the iterator ends at `close()`, and throws when the client gives up. */
   events(): AsyncIterableIterator<RealtimeEvent> {
     const iterator: AsyncIterableIterator<RealtimeEvent> = {
       next: () => this.inbox.next(),
@@ -96,36 +113,63 @@ export class RealtimeClient {
     return iterator;
   }
 
-  /** Sends the last ack and closes for good. */
+  /** Sends the last ack and closes for good; unanswered sends stay in the store for the next start. */
   async close(): Promise<void> {
+    if (this.stopped) return;
+    this.acks.flush(this.position);
     this.stopped = true;
-    this.flushAck();
     this.socket?.close(1000, 'client closed');
     this.shutDown(new RealtimeError('closed', 'The client is closed.'), false);
+    this.status('closed');
   }
 
   private status(status: Status, detail?: { code: number; reason: string }): void {
     this.options.onStatus?.(status, detail);
   }
 
-  private transmit(frame: ClientFrame): void {
-    this.socket?.send(JSON.stringify(frame));
+  private transmit(frame: ClientFrame | 'ping'): void {
+    try {
+      this.socket?.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    } catch {
+      // The socket is closing: its close event starts the next connection.
+    }
+  }
+
+  private async start(): Promise<void> {
+    try {
+      const cursor = await this.outbox.restore();
+      if (!this.positioned && cursor !== null) {
+        this.positioned = true;
+        this.acks.acked = cursor;
+        this.inbox.startAt(cursor);
+      }
+    } catch (error) {
+      this.giveUp(
+        error instanceof RealtimeError ? error : new RealtimeError('internal', 'The store could not be read.'),
+      );
+      return;
+    }
+    await this.open();
   }
 
   private async open(): Promise<void> {
     if (this.stopped) return;
-    this.status(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    this.status(this.attempts.failures === 0 ? 'connecting' : 'reconnecting');
     const factory = this.options.socketFactory ?? platformSocket;
     let socket: SocketLike;
     try {
       socket = await factory(socketUrl(this.options.baseUrl, this.options.deviceId));
     } catch {
-      this.retry();
+      this.failedAttempt();
       return;
     }
+    if (this.stopped) return socket.close(1000, 'client closed');
     this.socket = socket;
     const nonce = newNonce();
-    const timer = setTimeout(() => socket.close(4000, 'handshake timeout'), this.options.handshakeTimeoutMs ?? 15_000);
+    const timer = setTimeout(
+      () => this.drop(socket, 4000, 'handshake timeout'),
+      this.options.handshakeTimeoutMs ?? 15_000,
+    );
     socket.addEventListener('message', (event: MessageEvent) => {
       void this.onFrame(socket, event.data, nonce, timer);
     });
@@ -140,6 +184,7 @@ export class RealtimeClient {
 
   private async onFrame(socket: SocketLike, data: unknown, nonce: string, timer: ReturnType<typeof setTimeout>) {
     if (socket !== this.socket || typeof data !== 'string') return;
+    if (data === 'pong') return this.keepAlive.pong();
     let frame: ServerFrame;
     try {
       frame = JSON.parse(data) as ServerFrame;
@@ -156,117 +201,120 @@ export class RealtimeClient {
         clearTimeout(timer);
         return this.onReady(socket, frame);
       case 'event':
-        if (this.liveBuffer) this.liveBuffer.push(frame);
-        else this.inbox.accept(frame);
-        return;
+        return this.replayer.live(frame);
       case 'replay':
-        this.replayWaiter?.resolve(frame);
-        this.replayWaiter = null;
-        return;
+      case 'resync_required':
+        return this.replayer.answer(frame);
       case 'ack':
-        this.inbox.markOwn(frame.seq);
-        return this.outbox.answer(frame.id, frame);
       case 'conflict':
         return this.outbox.answer(frame.id, frame);
-      case 'error': {
-        const error = new RealtimeError(frame.code, frame.message);
-        if (frame.id !== undefined && this.outbox.has(frame.id)) return this.outbox.refuse(frame.id, error);
-        this.replayWaiter?.reject(error);
-        this.replayWaiter = null;
-        return;
-      }
+      case 'error':
+        return this.onError(frame);
     }
+  }
+
+  /** An error frame names what it refers to by id; one without an id refers to nothing pending. */
+  private onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
+    if (frame.id === undefined || this.replayer.refused(frame)) return;
+    if (frame.code === 'rate_limited') {
+      this.outbox.sendAgainAfter(frame.id, (frame.retry_after ?? 1) * 1000, (pending) => {
+        if (this.ready) this.transmit(pending);
+      });
+      return;
+    }
+    this.outbox.refuse(frame.id, new RealtimeError(frame.code, frame.message));
   }
 
   private onReady(socket: SocketLike, frame: Extract<ServerFrame, { type: 'ready' }>): void {
     this.ready = true;
-    this.attempt = 0;
+    this.attempts.succeeded();
     this.userId = frame.user_id;
     if (!this.positioned) {
       this.positioned = true;
-      this.acked = frame.cursor;
+      this.acks.acked = frame.cursor;
       this.inbox.startAt(frame.cursor);
     }
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
     this.status('ready');
     this.firstReady?.resolve();
     this.firstReady = null;
-    for (const frame of this.outbox.frames()) this.transmit(frame);
-    this.flushAck();
-    void this.resume(socket);
+    this.keepAlive.start(
+      () => this.transmit('ping'),
+      () => this.drop(socket, 4000, 'no pong'),
+    );
+    // The replay request goes out first, so queued sends cannot use up the frame limit before it.
+    const resumed = this.replayer.resume(socket);
+    for (const pending of this.outbox.frames()) this.transmit(pending);
+    this.acks.flush(this.position);
+    resumed.then(
+      (complete) => {
+        if (!complete) this.drop(socket, 4000, 'replay failed');
+      },
+      (error: RealtimeError) => this.giveUp(error),
+    );
   }
 
-  /** Replays what was missed; live events wait meanwhile, so everything is taken in seq order. */
-  private async resume(socket: SocketLike): Promise<void> {
-    const inbox = this.inbox;
-    this.liveBuffer = [];
-    try {
-      let after: number | null = inbox.received;
-      while (after !== null && socket === this.socket) {
-        const page = await this.requestReplay(after);
-        for (const event of page.events) inbox.accept(event);
-        after = page.next_after;
-      }
-    } catch {
-      // The socket closed or the request was refused: the next connection resumes again.
-    } finally {
-      const buffered = this.liveBuffer ?? [];
-      this.liveBuffer = null;
-      for (const event of buffered.sort((a, b) => a.seq - b.seq)) inbox.accept(event);
-    }
-  }
-
-  private requestReplay(after: number): Promise<ReplayPage> {
-    return new Promise((resolve, reject) => {
-      this.replayWaiter = { resolve, reject };
-      this.transmit({ type: 'replay', after, limit: 500 });
-    });
-  }
-
-  private scheduleAck(): void {
-    if (this.ackTimer !== null) return;
-    this.ackTimer = setTimeout(() => {
-      this.ackTimer = null;
-      this.flushAck();
-    }, this.options.ackDelayMs ?? 250);
-  }
-
-  private flushAck(): void {
-    const seq = this.inbox.processed;
-    if (!this.ready || seq <= this.acked) return;
+  /** Sends an ack and saves it as the store's cursor; false when there is no ready socket to send it on. */
+  private sendAck(seq: number): boolean {
+    if (!this.ready) return false;
     this.transmit({ type: 'ack', seq });
-    this.acked = seq;
+    this.outbox.saveCursor(seq);
+    return true;
+  }
+
+  /** Gives up on `socket` without waiting for its close event (a dead socket may never send one). */
+  private drop(socket: SocketLike, code: number, reason: string): void {
+    if (socket !== this.socket) return;
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Already closed.
+    }
+    this.onClose(socket, code, reason);
   }
 
   private onClose(socket: SocketLike, code: number, reason: string): void {
     if (socket !== this.socket) return;
     this.socket = null;
     this.ready = false;
-    this.replayWaiter?.reject(new RealtimeError('closed', 'The socket closed.'));
-    this.replayWaiter = null;
+    this.keepAlive.stop();
+    this.replayer.cancel();
     if (this.stopped) return;
     if (code === POLICY_VIOLATION) {
-      this.stopped = true;
-      this.shutDown(new RealtimeError('policy', reason || 'The server closed the connection.'), true);
-      this.status('closed', { code, reason });
+      this.giveUp(new RealtimeError('policy', reason || 'The server closed the connection.'), { code, reason });
       return;
     }
-    this.retry();
+    this.failedAttempt();
   }
 
-  private retry(): void {
+  private failedAttempt(): void {
+    if (this.stopped || this.attempts.failed(() => void this.open())) return;
+    this.giveUp(new RealtimeError('unreachable', `No connection after ${this.attempts.failures} attempts.`));
+  }
+
+  /** Stops for good: `connect()` rejects, waiting sends fail, and the iterator throws `error`. */
+  private giveUp(error: RealtimeError, detail?: { code: number; reason: string }): void {
     if (this.stopped) return;
-    const delay = backoffDelay(this.attempt, this.options.backoff, this.options.random);
-    this.attempt += 1;
-    setTimeout(() => void this.open(), delay);
+    this.stopped = true;
+    const socket = this.socket;
+    this.socket = null;
+    this.ready = false;
+    socket?.close(1000, 'client gave up');
+    this.shutDown(error, true);
+    this.status('closed', detail);
   }
 
   private shutDown(error: RealtimeError, failIterator: boolean): void {
-    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
-    this.ackTimer = null;
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+    this.attempts.cancel();
+    this.acks.cancel();
+    this.keepAlive.stop();
+    this.replayer.cancel();
     this.outbox.refuseAll(error);
     this.firstReady?.reject(error);
     this.firstReady = null;
     this.inbox.end(failIterator ? error : undefined);
-    if (!failIterator) this.status('closed');
   }
 }

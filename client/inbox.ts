@@ -1,7 +1,8 @@
 /**
  * Hands events to the app once each, in seq order. Replayed and live events meet here:
- * anything at or below the highest seq already taken is a duplicate, and events this client
- * sent itself are left out. What the app has finished with is the position to ack.
+ * anything at or below the highest seq already taken is a duplicate, and events of this device
+ * (by `device_id`, so also those sent before a restart) are left out. What the app has finished
+ * with is the position to ack.
  */
 import type { RealtimeEvent } from './protocol.ts';
 
@@ -12,21 +13,23 @@ export class Inbox {
   received: number;
   /** The highest seq the app has finished with: what is acked. */
   processed: number;
-  private readonly own = new Set<number>();
   private readonly queue: RealtimeEvent[] = [];
   private waiter: Waiter | null = null;
   private lastYielded: number | null = null;
   private ended: { error: unknown } | null = null;
   private pumping = false;
 
+  private readonly deviceId: string;
   private readonly onProcessed: (seq: number) => void;
   private readonly handler: ((event: RealtimeEvent) => void | Promise<void>) | undefined;
 
   constructor(
+    deviceId: string,
     after: number,
     onProcessed: (seq: number) => void,
     handler?: (event: RealtimeEvent) => void | Promise<void>,
   ) {
+    this.deviceId = deviceId;
     this.received = after;
     this.processed = after;
     this.onProcessed = onProcessed;
@@ -40,18 +43,15 @@ export class Inbox {
     this.processed = seq;
   }
 
-  /** A seq this client appended itself: never handed back to it. */
-  markOwn(seq: number): void {
-    if (seq > this.received) this.own.add(seq);
-  }
-
-  /** Takes an event in unless it is a duplicate or the client's own. */
+  /** Takes an event in unless it is a duplicate or the device's own. */
   accept(event: RealtimeEvent): void {
     if (this.ended || event.seq <= this.received) return;
-    // Events arrive in seq order, so passing one means every earlier one has been seen.
     this.received = event.seq;
-    if (this.own.delete(event.seq)) return;
-    for (const seq of this.own) if (seq < event.seq) this.own.delete(seq);
+    if (event.device_id === this.deviceId) {
+      // Nothing is waiting before it: the app is finished with everything up to here.
+      if (this.queue.length === 0 && this.lastYielded === null && !this.pumping) this.done(event.seq);
+      return;
+    }
     if (this.waiter) {
       const waiter = this.waiter;
       this.waiter = null;
@@ -61,6 +61,12 @@ export class Inbox {
     }
     this.queue.push(event);
     if (this.handler) void this.pump();
+  }
+
+  /** A snapshot up to `head` was handed to the app: resume after it, and ack it. */
+  skipTo(head: number): void {
+    if (head > this.received) this.received = head;
+    this.done(head);
   }
 
   private done(seq: number): void {

@@ -49,7 +49,13 @@ export interface Conflict {
   payload: JsonValue;
 }
 
-export type ErrorCode = 'invalid_request' | 'payload_too_large' | 'rate_limited' | 'quota_exceeded' | 'internal';
+export type ErrorCode =
+  | 'invalid_request'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'conflict'
+  | 'quota_exceeded'
+  | 'internal';
 
 export type ServerFrame =
   | { type: 'challenge'; nonce: string }
@@ -57,13 +63,34 @@ export type ServerFrame =
   | Ack
   | Conflict
   | ({ type: 'event' } & RealtimeEvent)
-  | { type: 'replay'; events: RealtimeEvent[]; next_after: number | null }
+  | { type: 'replay'; id?: string; events: RealtimeEvent[]; next_after: number | null }
+  /** A replay below the log's compaction horizon: load the snapshot, then replay after its head. */
   | { type: 'resync_required'; id?: string; horizon: number }
-  | { type: 'error'; id?: string; code: ErrorCode; message: string };
+  /** `retry_after` (seconds) comes with `rate_limited`. */
+  | { type: 'error'; id?: string; code: ErrorCode; message: string; retry_after?: number };
 
 export type ClientFrame =
   | { type: 'hello'; device_id: string; nonce: string; v: 1 }
   | { type: 'auth'; signature: string }
   | ({ type: 'event' } & OutgoingEvent)
-  | { type: 'replay'; after: number; limit?: number; id?: string }
+  | { type: 'replay'; id?: string; after: number; limit?: number }
   | { type: 'ack'; seq: number };
+
+/** One item of the snapshot (GET /v1/events/snapshot): the latest event of a stream's key. */
+export interface SnapshotItem {
+  stream: string;
+  key: string;
+  version: number;
+  seq: number;
+  id: string;
+  device_id: string | null;
+  payload: JsonValue;
+  at: string;
+}
+
+/** A page of the snapshot: pass `next_cursor` for the next, until null; then replay after `head`. */
+export interface SnapshotPage {
+  items: SnapshotItem[];
+  next_cursor: string | null;
+  head: number;
+}

@@ -13,6 +13,7 @@ const DEFAULT_RATE_LIMITS = {
   lockout: { limit: 5, window_s: 30 * 60 },
   connect: { limit: 30, window_s: 60 },
   admin: { limit: 10, window_s: 15 * 60 },
+  provider_token: { limit: 30, window_s: 60 },
 } as const;
 
 /**
@@ -102,6 +103,27 @@ const SigningKey = v.looseObject({
   d: v.pipe(v.string(), v.minLength(40, 'must be a private key (d)')),
 });
 
+/** 32 random bytes, base64url: the material of a data key. */
+const dataKeyMaterial = v.pipe(
+  secret(43),
+  v.regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url (43 characters)'),
+);
+
+/** The id that every value sealed under the old single DATA_ENCRYPTION_KEY carries. */
+export const LEGACY_DATA_KID = 'legacy';
+
+const DataKeySchema = v.strictObject({
+  kid: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1 to 32 characters of A-Z a-z 0-9 _ -')),
+  key: dataKeyMaterial,
+});
+
+const DataKeys = v.pipe(
+  v.array(DataKeySchema, 'must be a JSON array of {"kid", "key"} objects'),
+  v.minLength(1, 'must hold at least one key'),
+  v.check((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, 'must not repeat a kid'),
+  v.check((keys) => new Set(keys.map((k) => k.key)).size === keys.length, 'must not repeat a key'),
+);
+
 const positive = 'must be an integer >= 1';
 const Bucket = v.strictObject({
   limit: v.pipe(v.number(positive), v.integer(positive), v.minValue(1, positive)),
@@ -116,6 +138,7 @@ const RateLimits = v.strictObject({
   lockout: v.optional(Bucket, DEFAULT_RATE_LIMITS.lockout),
   connect: v.optional(Bucket, DEFAULT_RATE_LIMITS.connect),
   admin: v.optional(Bucket, DEFAULT_RATE_LIMITS.admin),
+  provider_token: v.optional(Bucket, DEFAULT_RATE_LIMITS.provider_token),
 });
 
 const whole = (min: number, max: number) =>
@@ -153,6 +176,28 @@ const ClientKey = v.pipe(
   ),
 );
 
+/** A dotted path into a userinfo answer, such as `data.id` (X nests the user under `data`). */
+const FieldPath = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,4}$/, 'must be a dotted path such as data.id'),
+);
+
+/** Where the identity is in a userinfo answer; each absent field reads the standard claim. */
+const UserinfoFields = v.strictObject({
+  subject: v.optional(FieldPath),
+  email: v.optional(FieldPath),
+  email_verified: v.optional(FieldPath),
+  name: v.optional(FieldPath),
+});
+
+/** Hooks that trade the code's tokens for others (core/oauth/exchange.ts): Meta's short-lived → long-lived. */
+export const TOKEN_EXCHANGE_HOOKS = ['facebook'] as const;
+
+const TokenExchange = v.strictObject({
+  hook: v.picklist(TOKEN_EXCHANGE_HOOKS),
+  endpoint: v.pipe(v.string(), v.url()),
+});
+
 const OAuthProvider = v.pipe(
   v.strictObject({
     client_id: v.pipe(v.string(), v.minLength(1)),
@@ -166,8 +211,12 @@ const OAuthProvider = v.pipe(
     authorization_endpoint: v.optional(v.pipe(v.string(), v.url())),
     token_endpoint: v.optional(v.pipe(v.string(), v.url())),
     userinfo_endpoint: v.optional(v.pipe(v.string(), v.url())),
+    /** RFC 7009: where unlinking and erasure revoke the tokens; none, no revocation. */
+    revocation_endpoint: v.optional(v.pipe(v.string(), v.url())),
     jwks_uri: v.optional(v.pipe(v.string(), v.url())),
     scopes: v.optional(v.array(v.string())),
+    userinfo_fields: v.optional(UserinfoFields),
+    token_exchange: v.optional(TokenExchange),
   }),
   v.check(
     (p) =>
@@ -175,6 +224,10 @@ const OAuthProvider = v.pipe(
         ? p.private_key_jwk !== undefined
         : p.client_secret !== undefined && p.private_key_jwk === undefined,
     'needs private_key_jwk with private_key_jwt, and client_secret (without private_key_jwk) otherwise',
+  ),
+  v.check(
+    (p) => p.token_exchange === undefined || p.client_secret !== undefined,
+    'token_exchange sends the client secret: it needs client_secret',
   ),
 );
 
@@ -190,10 +243,9 @@ const EnvSchema = v.pipe(
         v.check((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, 'must not repeat a kid'),
       ),
     ),
-    DATA_ENCRYPTION_KEY: v.pipe(
-      secret(43),
-      v.regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url (43 characters)'),
-    ),
+    DATA_ENCRYPTION_KEYS: v.optional(json(DataKeys)),
+    /** Deprecated: the single key of before DATA_ENCRYPTION_KEYS, read as the key `legacy`. */
+    DATA_ENCRYPTION_KEY: v.optional(dataKeyMaterial),
     ADMIN_TOKEN: v.optional(v.union([v.literal(''), secret(32)]), ''),
     CORS_ORIGINS: originList,
     OAUTH_REDIRECT_ALLOWLIST: originList,
@@ -219,6 +271,23 @@ const EnvSchema = v.pipe(
     ),
     ['CORS_ORIGINS'],
   ),
+  v.forward(
+    v.check(
+      (env) => env.DATA_ENCRYPTION_KEYS !== undefined || env.DATA_ENCRYPTION_KEY !== undefined,
+      'is missing (or the deprecated DATA_ENCRYPTION_KEY)',
+    ),
+    ['DATA_ENCRYPTION_KEYS'],
+  ),
+  v.forward(
+    v.check(
+      (env) =>
+        env.DATA_ENCRYPTION_KEYS === undefined ||
+        env.DATA_ENCRYPTION_KEY === undefined ||
+        env.DATA_ENCRYPTION_KEYS.some((k) => k.kid === LEGACY_DATA_KID && k.key === env.DATA_ENCRYPTION_KEY),
+      `must hold DATA_ENCRYPTION_KEY as kid "${LEGACY_DATA_KID}" while both are set (or delete DATA_ENCRYPTION_KEY)`,
+    ),
+    ['DATA_ENCRYPTION_KEYS'],
+  ),
 );
 
 type ParsedEnv = v.InferOutput<typeof EnvSchema>;
@@ -226,12 +295,17 @@ export type RateLimitBucket = keyof typeof DEFAULT_RATE_LIMITS;
 export type SigningJwk = v.InferOutput<typeof SigningKey>;
 export type OAuthProviderConfig = v.InferOutput<typeof OAuthProvider>;
 export type ClientKey = v.InferOutput<typeof ClientKey>;
+export type UserinfoFields = v.InferOutput<typeof UserinfoFields>;
+export type TokenExchangeConfig = v.InferOutput<typeof TokenExchange>;
+/** One data key: an id carried by every value it seals, and 32 random bytes (base64url). */
+export type DataKey = v.InferOutput<typeof DataKeySchema>;
 
 /** The validated configuration every layer reads. */
 export interface Config {
   environment: ParsedEnv['ENVIRONMENT'];
   jwt: { issuer: string; audience: string; signingKeys: SigningJwk[] };
-  dataEncryptionKey: string;
+  /** The data key ring: the first seals, every one opens (DATA_ENCRYPTION_KEYS). */
+  dataKeys: DataKey[];
   adminToken: string | null;
   corsOrigins: string[];
   oauthRedirectAllowlist: string[];
@@ -270,7 +344,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
   return {
     environment: e.ENVIRONMENT,
     jwt: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, signingKeys: e.JWT_SIGNING_KEYS },
-    dataEncryptionKey: e.DATA_ENCRYPTION_KEY,
+    dataKeys: e.DATA_ENCRYPTION_KEYS ?? [{ kid: LEGACY_DATA_KID, key: e.DATA_ENCRYPTION_KEY as string }],
     adminToken: e.ADMIN_TOKEN || null,
     corsOrigins: e.CORS_ORIGINS,
     oauthRedirectAllowlist: e.OAUTH_REDIRECT_ALLOWLIST,

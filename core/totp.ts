@@ -12,6 +12,9 @@ import { randomBytes } from './encoding';
 
 export const TOTP_PERIOD_S = 30;
 
+/** The additional data a TOTP secret is sealed with: a secret moved to another user does not open. */
+export const totpContext = (userId: string) => `totp:${userId}`;
+
 export const newTotpSecret = (): string => generateSecret({ crypto: nobleCrypto, base32 });
 
 export const otpauthUri = (secret: string, issuer: string, account: string): string =>

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Outcome, runScript, type Sandbox, sandbox } from './sandbox.ts';
 
@@ -98,9 +101,26 @@ describe('npm start checks the configuration before wrangler starts', () => {
   });
 
   it('refuses a secret that is empty in the environment instead of taking .env’s', () => {
-    const outcome = run('scripts/dev.ts', [], { PORT: '8787', DATA_ENCRYPTION_KEY: '' });
+    const outcome = run('scripts/dev.ts', [], { PORT: '8787', DATA_ENCRYPTION_KEYS: '' });
     expect(outcome.status).toBe(1);
-    expect(outcome.stderr).toMatch(/^ {2}DATA_ENCRYPTION_KEY is empty in the environment, .*\.env/m);
+    expect(outcome.stderr).toMatch(/^ {2}DATA_ENCRYPTION_KEYS is empty in the environment, .*\.env/m);
+  });
+
+  it('keeps the data key of a .env from the single-key era, as the ring’s legacy key', () => {
+    const own = sandbox();
+    try {
+      const legacy = randomBytes(32).toString('base64url');
+      writeFileSync(join(own.dir, '.env'), `DATA_ENCRYPTION_KEY='${legacy}'\n`);
+      // A bad admin token stops it at the configuration check, after .env is written.
+      const outcome = runScript(own.dir, 'scripts/dev.ts', [], { PORT: '8787', ADMIN_TOKEN: 'hunter2-is-short' });
+      expect(outcome.status).toBe(1);
+      expect(outcome.stderr).toMatch(/^ {2}ADMIN_TOKEN must be at least 32 characters$/m);
+      expect(outcome.stderr).not.toMatch(/^ {2}DATA_ENCRYPTION/m);
+      const written = readFileSync(join(own.dir, '.env'), 'utf8');
+      expect(written).toContain(`DATA_ENCRYPTION_KEYS='[{"kid":"legacy","key":"${legacy}"}]'`);
+    } finally {
+      own.remove();
+    }
   });
 
   it('names a bad value given in the environment without printing it', () => {

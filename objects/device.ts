@@ -6,11 +6,23 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { recordMetric } from '../core/metrics';
+import { type Counter, countHit, type Decision, type Window } from '../core/rate-limit';
 import type { EventOut } from '../core/schemas/events';
 import { type DeviceRecord, readConnectRequest } from './device/connect';
 import { catchUp, deliverInOrder, type ReadLog } from './device/deliver';
 import { handshakeStep } from './device/handshake';
-import { HANDSHAKE_MS, readySockets, refuse, send, setState, stateOf } from './device/socket';
+import {
+  echoClose,
+  HANDSHAKE_MS,
+  lastSign,
+  markSent,
+  readySockets,
+  refuse,
+  STALE_MS,
+  send,
+  setState,
+  stateOf,
+} from './device/socket';
 import { handleFrame } from './device/socket-context';
 import { DeviceStore } from './device/store';
 import { failureReporter, type ReportFailure } from './shared/report';
@@ -18,6 +30,24 @@ import { failureReporter, type ReportFailure } from './shared/report';
 export class DeviceObject extends DurableObject<Env> {
   private readonly store: DeviceStore;
   private readonly reportFailure: ReportFailure;
+  /**
+   * The newest seq relayed to this device, ready socket or not. Kept in memory, not storage: it
+   * only serves a `becomeReady` running in this same instance, and a write here would hold
+   * every relayed frame behind its commit (the output gate).
+   */
+  private relayed = 0;
+  /**
+   * The device's frame counter (the `ws` bucket), in memory for the same reason: a write per
+   * frame would hold the append's RPC behind its commit. An evicted actor starts a new window,
+   * which lets at most one window's worth more through.
+   */
+  private frameCounter: Counter | null = null;
+
+  private hit = (window: Window): Decision => {
+    const { counter, decision } = countHit(this.frameCounter, window, Date.now());
+    this.frameCounter = counter;
+    return decision;
+  };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,7 +91,17 @@ export class DeviceObject extends DurableObject<Env> {
     const state = stateOf(ws);
     try {
       if (state.phase === 'ready') {
-        await handleFrame({ ws, record, store: this.store, user: this.user(record), sockets: this.sockets }, message);
+        const context = {
+          ws,
+          record,
+          store: this.store,
+          user: this.user(record),
+          sockets: this.sockets,
+          hit: this.hit,
+          reportFailure: (error: unknown) =>
+            this.reportFailure(error, 'socket_frame', { user_id: record.userId, device_id: record.deviceId }),
+        };
+        await handleFrame(context, message);
         return;
       }
       const step = await handshakeStep(state, message, record);
@@ -80,20 +120,27 @@ export class DeviceObject extends DurableObject<Env> {
 
   private async becomeReady(ws: WebSocket, record: DeviceRecord): Promise<void> {
     // Counted as connected from now on, so a sibling socket closing meanwhile does not report the device offline.
-    setState(ws, { phase: 'ready', sent: null });
+    const since = Date.now();
+    setState(ws, { phase: 'ready', sent: null, since });
     const head = await this.user(record).devicePresence(record.deviceId, true, this.store.nextStamp());
     if (this.store.revoked()) return refuse(ws, 'device revoked');
     if (ws.readyState !== WebSocket.OPEN) return;
-    setState(ws, { phase: 'ready', sent: head });
+    markSent(ws, head);
+    await this.armDeadline(since + STALE_MS);
     send(ws, { type: 'ready', user_id: record.userId, head, cursor: this.store.cursor() });
     // A relay that came while the head was being learnt found this socket not ready yet.
-    const relayed = this.store.lastRelayed();
+    const relayed = this.relayed;
     if (relayed > head) await catchUp(() => [ws], record.deviceId, relayed, this.readLog(record));
   }
 
-  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     recordMetric(this.env.METRICS, { kind: 'ws_close', code });
-    await this.socketGone(ws);
+    try {
+      await this.socketGone(ws);
+    } finally {
+      // Answered with the client's own code, so a clean close never reaches the client as 1006.
+      echoClose(ws, code, reason);
+    }
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
@@ -109,16 +156,35 @@ export class DeviceObject extends DurableObject<Env> {
     await this.user(record).devicePresence(record.deviceId, false, this.store.nextStamp());
   }
 
-  /** Handshake deadlines: sockets due by the time this alarm was set for are closed with 1008. */
+  /**
+   * Handshake deadlines: sockets due by the time this alarm was set for are closed with 1008.
+   * Ready sockets that have not pinged for STALE_MS are closed (4000) and, when no other socket
+   * of the device is left, the device is reported offline: a dead connection may never close.
+   */
   override async alarm(): Promise<void> {
     const due = this.store.alarmAt() ?? Date.now();
     this.store.setAlarmAt(null);
     let next: number | null = null;
+    const later = (at: number) => {
+      next = Math.min(next ?? at, at);
+    };
+    const stale: WebSocket[] = [];
     for (const ws of this.ctx.getWebSockets()) {
       const state = stateOf(ws);
-      if (state.phase === 'ready') continue;
-      if (state.deadline <= due) refuse(ws, 'handshake timeout');
-      else next = Math.min(next ?? state.deadline, state.deadline);
+      if (state.phase !== 'ready') {
+        if (state.deadline <= due) refuse(ws, 'handshake timeout');
+        else later(state.deadline);
+        continue;
+      }
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const expires = lastSign(ws, state, this.ctx) + STALE_MS;
+      // Against the clock, not `due`: an alarm run early must not take a live socket for a dead one.
+      if (expires <= Date.now()) stale.push(ws);
+      else later(expires);
+    }
+    for (const ws of stale) {
+      ws.close(4000, 'ping timeout');
+      await this.socketGone(ws);
     }
     if (next !== null) await this.armDeadline(next);
   }
@@ -134,7 +200,7 @@ export class DeviceObject extends DurableObject<Env> {
   async deliver(event: EventOut): Promise<boolean> {
     const record = this.store.record();
     if (!record || this.store.revoked() || this.sockets().length === 0) return false;
-    this.store.noteRelayed(event.seq);
+    this.relayed = Math.max(this.relayed, event.seq);
     await deliverInOrder(this.sockets, record.deviceId, event, this.readLog(record));
     return true;
   }

@@ -39,6 +39,7 @@ import { completeLoad, type LoadFailure, type LoadPart, loadEvents } from './use
 import { type LogState, LogTotals } from './user/log-state';
 import { logLimitsOf, runUpkeep } from './user/log-upkeep';
 import { OAuthRefresher } from './user/oauth-refresh';
+import { type ProviderAccess, type ProviderAccessFailure, providerAccess } from './user/oauth-token';
 import { prepareRestore, type RestoreTarget } from './user/point-in-time';
 import { type DeviceActivity, Presence } from './user/presence';
 import { ProfileCache } from './user/profile';
@@ -363,6 +364,21 @@ export class UserObject extends DurableObject<Env> {
     return ok(ack);
   }
 
+  /**
+   * POST /v1/events in one round trip: admits the caller (a live session, or an API key, and
+   * the `api` limit) as `authorize` / `authorizeKey` do, then appends.
+   */
+  async admitAndAppend(
+    caller: { sessionId: string | null; keyId: string | null },
+    limit: Window,
+    input: AppendInput,
+  ): Promise<Result<{ rate: Decision; appended: Result<Ack, AppendFailure> }, AuthorizeFailure>> {
+    const admission =
+      caller.keyId !== null ? await this.authorizeKey(caller.keyId, limit) : this.authorize(caller.sessionId, limit);
+    if (!admission.ok) return admission;
+    return ok({ rate: admission.value.rate, appended: await this.appendEvent(input) });
+  }
+
   /** Events after `after`, oldest first, expired ones left out: the device's own catch-up. */
   replayEvents(after: number, limit: number): ReplayOut {
     return this.eventLog.replay(after, limit);
@@ -485,6 +501,24 @@ export class UserObject extends DurableObject<Env> {
   async trackConnection(provider: string, expiresAt: number | null): Promise<void> {
     this.oauthRefresher.track(provider, expiresAt);
     await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
+  }
+
+  /**
+   * A provider access token valid for at least `minTtlMs` (refreshed first if need be), under
+   * the per-user `provider_token` limit.
+   */
+  async providerToken(
+    provider: string,
+    minTtlMs: number,
+    limit: Window,
+  ): Promise<Result<ProviderAccess, ProviderAccessFailure | { type: 'rate_limited'; rate: Decision }>> {
+    if (this.erased()) return err({ type: 'not_found' });
+    const rate = hitCounter(this.ctx.storage.sql, 'provider_token', limit, Date.now());
+    if (!rate.allowed) return err({ type: 'rate_limited', rate });
+    const config = configFrom(this.env);
+    const result = await providerAccess(this.env.DB, config, this.oauthRefresher, this.userId, provider, minTtlMs);
+    await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
+    return result;
   }
 
   /** Stops refreshing an unlinked connection. */

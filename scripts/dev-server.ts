@@ -15,6 +15,10 @@ const STOP_TIMEOUT_MS = 5_000;
 export interface DevServer {
   url: string;
   stop(): Promise<void>;
+  /** Kills wrangler and workerd at once (SIGKILL), as a crash would; the state directory stays. */
+  crash(): Promise<void>;
+  /** Starts it again on the same port and state, and waits until it answers. */
+  restart(): Promise<void>;
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -69,11 +73,12 @@ function stopGroup(child: ChildProcess): Promise<void> {
  * Starts the server and resolves once `/health` answers; `stop()` ends it and its files.
  * `vars` override wrangler.toml's variables for this server (they go into its .env file);
  * `state` is a state directory to serve (and keep) instead of a new one.
+ * `config` serves another Worker of the repository (a benchmark's baseline) instead, without D1.
  */
 export async function startDevServer(
   root: string,
   vars: Record<string, string> = {},
-  options: { state?: string } = {},
+  options: { state?: string; config?: string } = {},
 ): Promise<DevServer> {
   const dir = mkdtempSync(join(tmpdir(), 'durable-backend-e2e-'));
   const state = options.state ?? join(dir, 'state');
@@ -95,11 +100,13 @@ export async function startDevServer(
     WRANGLER_HIDE_BANNER: 'true',
     CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
   };
-  const migrate = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
-    cwd: root,
-    env: offline,
-    encoding: 'utf8',
-  });
+  const migrate = options.config
+    ? { status: 0, stdout: '', stderr: '' }
+    : spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
+        cwd: root,
+        env: offline,
+        encoding: 'utf8',
+      });
   if (migrate.status !== 0) throw new Error(`D1 migrations failed:\n${migrate.stdout}${migrate.stderr}`);
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = [
@@ -114,18 +121,23 @@ export async function startDevServer(
   ];
   args.push('--env-file', envFile, '--persist-to', state, '--log-level', 'warn');
   args.push('--show-interactive-dev-session=false');
-  const child = spawn('wrangler', args, {
-    cwd: root,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: offline,
-  });
+  if (options.config) args.push('--config', options.config);
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8_000);
   };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const launch = () => {
+    const started = spawn('wrangler', args, {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: offline,
+    });
+    started.stdout?.on('data', collect);
+    started.stderr?.on('data', collect);
+    return started;
+  };
+  let child = launch();
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await stopGroup(child);
@@ -137,5 +149,18 @@ export async function startDevServer(
     await stop();
     throw error;
   }
-  return { url, stop };
+  return {
+    url,
+    stop,
+    async crash() {
+      if (child.exitCode !== null || child.pid === undefined) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(-child.pid, 'SIGKILL');
+      await exited;
+    },
+    async restart() {
+      child = launch();
+      await waitUntilUp(url, child, () => output);
+    },
+  };
 }

@@ -60,6 +60,9 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 async function ensureEnvFile(): Promise<void> {
   const current = existsSync('.env') ? readFileSync('.env', 'utf8') : '';
   const secrets = await generateSecrets();
+  // A .env of the single-key era: its key stays, as the ring's `legacy` key (README, key rotation).
+  const legacy = /^DATA_ENCRYPTION_KEY='?([A-Za-z0-9_-]{43})'?$/m.exec(current)?.[1];
+  if (legacy) secrets.DATA_ENCRYPTION_KEYS = JSON.stringify([{ kid: 'legacy', key: legacy }]);
   const missing = Object.entries(secrets).filter(([name]) => !new RegExp(`^${name}=`, 'm').test(current));
   if (missing.length === 0) return;
   const lines = missing.map(([name, value]) => `${name}='${value}'`);

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommand } from './cli.ts';
+import { writeExampleAssets } from './example-assets.ts';
 
 /** Where wrangler.toml's `[assets]` directory points, relative to the project. */
 export const ASSETS_DIR = 'public';
@@ -48,7 +49,10 @@ if (import.meta.main) {
     usage: `Usage: npm run docs:assets [-- --help]
 
 Copies Swagger UI's files from node_modules/swagger-ui-dist into ${ASSETS_DIR}/docs/, served as
-static assets under /docs/. wrangler runs it before dev and deploy ([build] in wrangler.toml).`,
+static assets under /docs/, and builds the notes example into ${ASSETS_DIR}/examples/notes/.
+wrangler runs it before dev and deploy ([build] in wrangler.toml).`,
   });
-  writeDocsAssets(fileURLToPath(new URL('..', import.meta.url)));
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  writeDocsAssets(root);
+  writeExampleAssets(root, ASSETS_DIR);
 }

@@ -1,4 +1,4 @@
-/** Development and test secrets: a fresh ES256 signing key set, a data key, an admin token. */
+/** Development and test secrets: a fresh ES256 signing key set, a data key ring, an admin token. */
 import { randomBytes } from 'node:crypto';
 import { parseCommand } from './cli.ts';
 
@@ -11,11 +11,20 @@ export async function generateSigningKey(kid: string): Promise<JsonWebKey & { ki
   return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d, kid, alg: 'ES256', use: 'sig' };
 }
 
+/** A data key for DATA_ENCRYPTION_KEYS: an id and 32 random bytes. */
+export const generateDataKey = (kid: string): { kid: string; key: string } => ({
+  kid,
+  key: randomBytes(32).toString('base64url'),
+});
+
+/** An id for a new key: the date and a few random characters. */
+export const newKid = (prefix: string): string =>
+  `${prefix}-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
+
 export async function generateSecrets(): Promise<Record<string, string>> {
-  const stamp = new Date().toISOString().slice(0, 10);
   return {
-    JWT_SIGNING_KEYS: JSON.stringify([await generateSigningKey(`dev-${stamp}-${randomBytes(3).toString('hex')}`)]),
-    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    JWT_SIGNING_KEYS: JSON.stringify([await generateSigningKey(newKid('dev'))]),
+    DATA_ENCRYPTION_KEYS: JSON.stringify([generateDataKey(newKid('dev'))]),
     ADMIN_TOKEN: randomBytes(32).toString('base64url'),
   };
 }
@@ -23,7 +32,7 @@ export async function generateSecrets(): Promise<Record<string, string>> {
 const USAGE = `Usage: npm run --silent secrets [> secrets.json]
 
 Prints a fresh set of secrets as JSON: JWT_SIGNING_KEYS (one ES256 private key),
-DATA_ENCRYPTION_KEY and ADMIN_TOKEN, for \`wrangler secret put\` (see the README's deploy guide).
+DATA_ENCRYPTION_KEYS (one data key) and ADMIN_TOKEN, for \`wrangler secret put\` (see the README's deploy guide).
 The output holds private keys: redirect it to a file, never into a log.`;
 
 if (import.meta.main) {

@@ -60,8 +60,8 @@ describe('a scheduled backup export', () => {
     expect(manifest.prefix).toMatch(/^backups\/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\/$/);
     expect(Date.parse(manifest.finished_at)).toBeGreaterThanOrEqual(Date.parse(manifest.started_at));
     expect(manifest.schema).toEqual({
-      migration: '0002_actor_exports.sql',
-      migrations: ['0000_init.sql', '0001_email_verified_at.sql', '0002_actor_exports.sql'],
+      migration: '0003_oauth_scope.sql',
+      migrations: ['0000_init.sql', '0001_email_verified_at.sql', '0002_actor_exports.sql', '0003_oauth_scope.sql'],
     });
   });
 

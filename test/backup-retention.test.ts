@@ -84,7 +84,9 @@ describe('backup retention', () => {
 });
 
 describe('the audit trail window', () => {
-  it('is kept by the nightly run: entries older than AUDIT_RETENTION_DAYS (400) go, newer ones stay', async () => {
+  it('prunes the legacy D1 audit_log in the nightly run: rows older than AUDIT_RETENTION_DAYS (400) go, newer ones stay', async () => {
+    // Rows written to D1 before the trail moved into the actors; an actor takes its own over
+    // the first time its trail is used, and until then the nightly run keeps them bounded.
     const user = await signup();
     const day = 86_400_000;
     const insert = 'INSERT INTO audit_log (id, user_id, type, created_at) VALUES (?1, ?2, ?3, ?4)';
@@ -95,9 +97,5 @@ describe('the audit trail window', () => {
     await backupNow();
     const { results } = await env.DB.prepare("SELECT id FROM audit_log WHERE id LIKE 'audit-%' ORDER BY id").all();
     expect(results).toEqual([{ id: 'audit-kept' }]);
-    const recent = await env.DB.prepare('SELECT COUNT(*) AS n FROM audit_log WHERE user_id = ?1 AND type = ?2')
-      .bind(user.user.id, 'signup')
-      .first<{ n: number }>();
-    expect(recent?.n).toBe(1);
   });
 });

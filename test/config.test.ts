@@ -41,11 +41,66 @@ describe('configuration', () => {
     expect(problems({ JWT_SIGNING_KEYS: JSON.stringify([publicOnly]) }).join()).toMatch(/JWT_SIGNING_KEYS/);
   });
 
-  it('refuses a short or placeholder data encryption key, naming it without its value', () => {
-    const short = problems({ DATA_ENCRYPTION_KEY: 'abc' }).join();
-    expect(short).toMatch(/^DATA_ENCRYPTION_KEY/);
+  const material = (seed: string) => btoa(seed.repeat(32).slice(0, 32)).replace(/=+$/, '').replace(/\+/g, '-');
+  const ring = (...keys: { kid: string; key: string }[]) => JSON.stringify(keys);
+  const dataKeyProblems = (value: unknown, single?: string) =>
+    problems({ DATA_ENCRYPTION_KEYS: value, DATA_ENCRYPTION_KEY: single }).join();
+
+  it('reads the data key ring in order: the first seals', () => {
+    const keys = [
+      { kid: 'new', key: material('a') },
+      { kid: 'old', key: material('b') },
+    ];
+    expect(parseConfig({ ...base(), DATA_ENCRYPTION_KEYS: ring(...keys) }).dataKeys).toEqual(keys);
+  });
+
+  it('refuses a short or placeholder data key, naming it without its value', () => {
+    const short = dataKeyProblems(ring({ kid: 'a', key: 'abc' }));
+    expect(short).toMatch(/^DATA_ENCRYPTION_KEYS\[0\]\.key/);
     expect(short).not.toContain('abc');
-    expect(problems({ DATA_ENCRYPTION_KEY: 'x'.repeat(43) }).join()).toMatch(/DATA_ENCRYPTION_KEY is a placeholder/);
+    expect(dataKeyProblems(ring({ kid: 'a', key: 'x'.repeat(43) }))).toMatch(
+      /DATA_ENCRYPTION_KEYS\[0\]\.key is a placeholder/,
+    );
+  });
+
+  it('refuses a malformed data key ring', () => {
+    expect(dataKeyProblems('not json')).toMatch(/^DATA_ENCRYPTION_KEYS is not valid JSON/);
+    expect(dataKeyProblems('[]')).toMatch(/^DATA_ENCRYPTION_KEYS must hold at least one key/);
+    expect(dataKeyProblems(JSON.stringify({ kid: 'a', key: material('a') }))).toMatch(
+      /^DATA_ENCRYPTION_KEYS must be a JSON array/,
+    );
+    expect(dataKeyProblems(ring({ kid: 'has.dot', key: material('a') }))).toMatch(
+      /^DATA_ENCRYPTION_KEYS\[0\]\.kid must be 1 to 32/,
+    );
+    expect(dataKeyProblems(JSON.stringify([{ kid: 'a', key: material('a'), extra: 1 }]))).toMatch(
+      /^DATA_ENCRYPTION_KEYS\[0\]\.extra is not a known key/,
+    );
+  });
+
+  it('refuses a repeated key id or repeated key material', () => {
+    expect(dataKeyProblems(ring({ kid: 'a', key: material('a') }, { kid: 'a', key: material('b') }))).toBe(
+      'DATA_ENCRYPTION_KEYS must not repeat a kid',
+    );
+    expect(dataKeyProblems(ring({ kid: 'a', key: material('a') }, { kid: 'b', key: material('a') }))).toBe(
+      'DATA_ENCRYPTION_KEYS must not repeat a key',
+    );
+  });
+
+  it('reads the deprecated single DATA_ENCRYPTION_KEY as the key legacy', () => {
+    const config = parseConfig({ ...base(), DATA_ENCRYPTION_KEYS: undefined, DATA_ENCRYPTION_KEY: material('c') });
+    expect(config.dataKeys).toEqual([{ kid: 'legacy', key: material('c') }]);
+  });
+
+  it('accepts both only while the ring holds the single key as legacy', () => {
+    const single = material('c');
+    expect(dataKeyProblems(ring({ kid: 'new', key: material('a') }), single)).toMatch(
+      /^DATA_ENCRYPTION_KEYS must hold DATA_ENCRYPTION_KEY as kid "legacy"/,
+    );
+    expect(dataKeyProblems(ring({ kid: 'new', key: material('a') }, { kid: 'legacy', key: single }), single)).toBe('');
+  });
+
+  it('names a missing data key', () => {
+    expect(dataKeyProblems(undefined)).toMatch(/^DATA_ENCRYPTION_KEYS is missing/);
   });
 
   it('refuses a short admin token but accepts none at all', () => {

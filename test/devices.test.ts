@@ -307,21 +307,36 @@ describe('socket upgrade route', () => {
   const upgrade = (id: string, headers: Record<string, string> = { upgrade: 'websocket' }) =>
     call(`/v1/devices/${id}/ws`, { headers });
 
-  it('answers 404 for an unknown id without creating an actor', async () => {
-    await expectError(await upgrade('never-registered-device'), 404, 'not_found');
+  /** The close a client sees on an upgraded socket. */
+  const closeOf = async (response: Response) => {
+    expect(response.status).toBe(101);
+    const ws = response.webSocket!;
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason })),
+    );
+    ws.accept();
+    return closed;
+  };
+
+  it('accepts a socket for an unknown id and closes it with 1008, without creating an actor', async () => {
+    expect(await closeOf(await upgrade('never-registered-device'))).toEqual({
+      code: 1008,
+      reason: 'unknown or revoked device',
+    });
     const created = await listDurableObjectIds(env.DEVICE);
     expect(created.some((id) => id.equals(env.DEVICE.idFromName('never-registered-device')))).toBe(false);
   });
 
-  it('answers 404 for a revoked device', async () => {
+  it('closes a revoked device’s socket with 1008, and one for a malformed id too', async () => {
     const device = await registerTestDevice(user.access_token);
     await call(`/v1/devices/${device.id}`, { method: 'DELETE', token: user.access_token });
-    await expectError(await upgrade(device.id), 404, 'not_found');
+    expect(await closeOf(await upgrade(device.id))).toEqual({ code: 1008, reason: 'unknown or revoked device' });
+    expect(await closeOf(await upgrade('bad*id'))).toEqual({ code: 1008, reason: 'unknown or revoked device' });
   });
 
-  it('answers 400 to a request that is not an upgrade, or a malformed id', async () => {
+  it('answers 400 to a request that is not an upgrade', async () => {
     const device = await registerTestDevice(user.access_token);
     await expectError(await upgrade(device.id, {}), 400, 'invalid_request');
-    await expectError(await upgrade('bad*id'), 400, 'invalid_request');
+    await expectError(await upgrade('bad*id', {}), 400, 'invalid_request');
   });
 });

@@ -47,7 +47,12 @@ describe('POST /v1/me/password', () => {
       body: { current_password: first.password, new_password: 'a brand new passphrase' },
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ sessions_revoked: 1, api_keys_revoked: 0, devices_revoked: 0 });
+    expect(await response.json()).toEqual({
+      sessions_revoked: 1,
+      api_keys_revoked: 0,
+      devices_revoked: 0,
+      connections_revoked: 0,
+    });
     await expectError(await call('/v1/me', { token: first.access_token }), 401, 'unauthorized');
     expect((await call('/v1/me', { token: second.access_token })).status).toBe(200);
     await expectError(await login(first.email, first.password), 401, 'unauthorized');

@@ -43,7 +43,7 @@ describe('TOTP enrolment', () => {
     const row = await env.DB.prepare('SELECT secret_enc FROM mfa_totp WHERE user_id = ?')
       .bind(user.user.id)
       .first<{ secret_enc: string }>();
-    expect(row?.secret_enc).toMatch(/^v1\./);
+    expect(row?.secret_enc).toMatch(/^v2\./);
     expect(row?.secret_enc).not.toContain(secret);
   });
 

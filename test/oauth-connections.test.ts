@@ -67,8 +67,8 @@ describe('connected accounts', () => {
     const row = await env.DB.prepare('SELECT access_token_enc, refresh_token_enc FROM oauth_accounts WHERE user_id = ?')
       .bind(tokens.user.id)
       .first<{ access_token_enc: string; refresh_token_enc: string }>();
-    expect(row?.access_token_enc).toMatch(/^v1\./);
-    expect(row?.refresh_token_enc).toMatch(/^v1\./);
+    expect(row?.access_token_enc).toMatch(/^v2\./);
+    expect(row?.refresh_token_enc).toMatch(/^v2\./);
     const issued = acme.issued.at(-1)!;
     expect(JSON.stringify(row)).not.toContain(issued);
   });

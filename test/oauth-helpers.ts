@@ -1,8 +1,8 @@
 /** OAuth test helpers: the Worker under an OAUTH_PROVIDERS override, and whole browser round trips. */
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import worker from '../worker/index';
-import { BASE, type CallOptions, freshIp, type Tokens } from './helpers';
+import { BASE, type CallOptions, freshIp, type Tokens, uniqueEmail } from './helpers';
 import type { FakeProvider, FakeUser } from './oauth-provider';
 
 export const APP = 'https://app.example';
@@ -78,4 +78,19 @@ export async function signInWith(e: Env, fake: FakeProvider, provider: string, u
   const response = await exchange(e, code);
   if (response.status !== 200) throw new Error(`exchange failed: ${response.status} ${await response.text()}`);
   return (await response.json()) as Tokens;
+}
+
+/** The user's actor reads OAUTH_PROVIDERS from its own env, which a test's override does not reach: give it `e`. */
+export const actorSees = (userId: string, e: Env) =>
+  runInDurableObject(env.USER.getByName(userId), (instance) => void Reflect.set(instance, 'env', e));
+
+/** A new user signed in through `provider` (so their session is recent), whose actor sees `e`. */
+export async function connectedUser(e: Env, fake: FakeProvider, provider: string): Promise<Tokens> {
+  const tokens = await signInWith(e, fake, provider, {
+    sub: `sub-${crypto.randomUUID()}`,
+    email: uniqueEmail(provider),
+    email_verified: true,
+  });
+  await actorSees(tokens.user.id, e);
+  return tokens;
 }

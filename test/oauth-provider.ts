@@ -57,6 +57,34 @@ export class FakeProvider {
   /** Runs while a refresh request is out, before the answer: what happens meanwhile elsewhere. */
   duringRefresh: (() => Promise<void>) | null = null;
   expiresIn = 3600;
+  /**
+   * Refresh tokens on a refresh: `lenient` answers a new one and the old keeps working, `strict`
+   * answers a new one and spends the old (a reuse is invalid_grant), `none` answers none.
+   */
+  rotation: 'lenient' | 'strict' | 'none' = 'lenient';
+  /** The `scope` of token answers; none when null. */
+  grantedScope: string | null = null;
+  /** The queries that reached `/exchange`. */
+  readonly exchanges: URLSearchParams[] = [];
+  /** Whether discovery names a revocation endpoint (RFC 7009). */
+  revocable = true;
+  /** Tokens revoked at `/revoke`, in order, with their hints. */
+  readonly revoked: { token: string; hint: string | null }[] = [];
+  /** How long a path takes to answer (ms), for answers that come slowly. */
+  readonly slow: Record<string, number> = {};
+  /** How many of the next requests to a path (`/token`, `/userinfo`, …) answer 503; Infinity: down. */
+  readonly outage: Record<string, number> = {};
+  /** The users behind access tokens handed out for a code. */
+  private readonly holders = new Map<string, FakeUser>();
+  /** The userinfo answer for a user: standard claims, or another provider's shape. */
+  userinfo: (user: FakeUser) => unknown = (user) => ({
+    sub: user.sub,
+    email: user.email,
+    email_verified: user.email_verified,
+    name: user.name,
+  });
+  /** Every access token handed out, newest last. */
+  readonly accessTokens: string[] = [];
   tweak: IdTokenTweak = {};
   auth: ClientAuthMethod = 'client_secret_post';
   /** The public half of the client's key, for `private_key_jwt`. */
@@ -110,6 +138,13 @@ export class FakeProvider {
     const url = new URL(request.url);
     if (url.origin !== new URL(this.issuer).origin) return null;
     this.requests.push(`${request.method} ${url.pathname}`);
+    const delay = this.slow[url.pathname];
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+    const down = this.outage[url.pathname] ?? 0;
+    if (down > 0) {
+      this.outage[url.pathname] = down - 1;
+      return new Response('down', { status: 503 });
+    }
     switch (url.pathname) {
       case '/.well-known/openid-configuration':
         return Response.json({
@@ -118,6 +153,7 @@ export class FakeProvider {
           token_endpoint: `${this.issuer}/token`,
           userinfo_endpoint: `${this.issuer}/userinfo`,
           jwks_uri: `${this.issuer}/jwks`,
+          ...(this.revocable ? { revocation_endpoint: `${this.issuer}/revoke` } : {}),
         });
       case '/jwks':
         return Response.json({ keys: [this.jwk] });
@@ -128,8 +164,32 @@ export class FakeProvider {
           return Response.json({ error: 'invalid_client' }, { status: 401 });
         return this.token(form);
       }
-      case '/userinfo':
-        return Response.json({ sub: 'userinfo-only' });
+      case '/exchange': {
+        // Meta's fb_exchange_token: a short-lived user token (and the client's secret) for a long-lived one.
+        const p = url.searchParams;
+        this.exchanges.push(p);
+        const user = this.holders.get(p.get('fb_exchange_token') ?? '');
+        if (p.get('grant_type') !== 'fb_exchange_token' || p.get('client_id') !== this.clientId)
+          return Response.json({ error: { message: 'bad request', type: 'OAuthException' } }, { status: 400 });
+        if (p.get('client_secret') !== this.clientSecret || !user)
+          return Response.json({ error: { message: 'invalid token', type: 'OAuthException' } }, { status: 400 });
+        const long = `long-${crypto.randomUUID()}`;
+        this.holders.set(long, user);
+        this.accessTokens.push(long);
+        return Response.json({ access_token: long, token_type: 'bearer', expires_in: 5_184_000 });
+      }
+      case '/revoke': {
+        const form = new URLSearchParams(new TextDecoder().decode(await request.arrayBuffer()));
+        if (!(await this.authenticated(request.headers.get('authorization'), form)))
+          return Response.json({ error: 'invalid_client' }, { status: 401 });
+        this.revoked.push({ token: form.get('token') ?? '', hint: form.get('token_type_hint') });
+        return new Response(null, { status: 200 });
+      }
+      case '/userinfo': {
+        const user = this.holders.get(request.headers.get('authorization')?.replace(/^Bearer /, '') ?? '');
+        if (!user) return Response.json({ error: 'invalid_token' }, { status: 401 });
+        return Response.json(this.userinfo(user));
+      }
       default:
         return new Response('not found', { status: 404 });
     }
@@ -167,10 +227,13 @@ export class FakeProvider {
     if (form.get('grant_type') === 'refresh_token') {
       await this.duringRefresh?.();
       if (this.refresh === 'unavailable') return new Response('down', { status: 503 });
-      if (this.refresh === 'invalid_grant' || !this.issued.includes(form.get('refresh_token') ?? '')) {
+      const used = form.get('refresh_token') ?? '';
+      if (this.refresh === 'invalid_grant' || !this.issued.includes(used)) {
         return Response.json({ error: 'invalid_grant' }, { status: 400 });
       }
-      return Response.json(this.tokens());
+      if (this.rotation === 'strict') this.issued.splice(this.issued.indexOf(used), 1);
+      const { refresh_token, ...rest } = this.tokens();
+      return Response.json(this.rotation === 'none' ? rest : { ...rest, refresh_token });
     }
     const grant = this.grants.get(form.get('code') ?? '');
     this.grants.delete(form.get('code') ?? '');
@@ -178,18 +241,30 @@ export class FakeProvider {
     if (!grant || grant.redirectUri !== form.get('redirect_uri') || (await challengeOf(verifier)) !== grant.challenge) {
       return Response.json({ error: 'invalid_grant' }, { status: 400 });
     }
-    return Response.json({ ...this.tokens(), id_token: await this.idToken(grant) });
+    const tokens = this.tokens();
+    this.holders.set(tokens.access_token, grant.user);
+    // A plain OAuth 2.0 flow (no nonce asked) gets no ID token, as from such a provider.
+    if (grant.nonce === null) return Response.json(tokens);
+    return Response.json({ ...tokens, id_token: await this.idToken(grant) });
   }
 
   private tokens() {
     const refresh = `refresh-${crypto.randomUUID()}`;
     this.issued.push(refresh);
+    const access = `access-${crypto.randomUUID()}`;
+    this.accessTokens.push(access);
     return {
-      access_token: `access-${crypto.randomUUID()}`,
+      access_token: access,
       refresh_token: refresh,
       token_type: 'Bearer',
       expires_in: this.expiresIn,
+      ...(this.grantedScope === null ? {} : { scope: this.grantedScope }),
     };
+  }
+
+  /** How many refresh grants reached the token endpoint. */
+  refreshGrants(): number {
+    return this.tokenRequests.filter((r) => r.form.get('grant_type') === 'refresh_token').length;
   }
 
   private idToken(grant: Grant): Promise<string> {

@@ -130,6 +130,8 @@ describe('provider token refresh (user actor alarm)', () => {
     mockProviders(down);
     down.refresh = 'unavailable';
     const userId = await connectedUser(down, 'down');
+    // Signed in before the breaker opens: sign-ins share the breaker, and would be refused after.
+    const otherId = await connectedUser(down, 'down');
     const stub = env.USER.getByName(userId);
     const metrics = new MetricsRecorder();
     for (const run of [1, 2]) {
@@ -154,7 +156,6 @@ describe('provider token refresh (user actor alarm)', () => {
 
     // Another user of the same provider: the open breaker spares the provider, and the
     // connection is not blamed for it; the refresh waits until the breaker may close.
-    const otherId = await connectedUser(down, 'down');
     await makeDue(otherId, 'down');
     const calls = refreshCalls(down);
     const startedAt = Date.now();

@@ -77,6 +77,9 @@ describe('calls to a provider', () => {
     authorizationEndpoint: 'https://p.test/authorize',
     tokenEndpoint: 'https://p.test/token',
     userinfoEndpoint: 'https://p.test/me',
+    revocationEndpoint: null,
+    userinfoFields: {},
+    tokenExchange: null,
     jwksUri: null,
   };
 

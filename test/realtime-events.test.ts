@@ -174,13 +174,19 @@ describe('garbage frames after the handshake', () => {
 });
 
 describe('per-device message limit', () => {
-  it('answers rate_limited past 50 messages a second, without closing', async () => {
+  it('answers rate_limited with retry_after and the refused frame’s id, without closing', async () => {
     const user = await signup();
     const { frames } = await connect(await registerTestDevice(user.access_token));
     for (let i = 0; i < 60; i++) frames.send({ type: 'ack', seq: 0 });
     frames.send({ type: 'event', id: 'over', stream: 's', payload: 1 });
-    const answer = await frames.next();
-    expect(answer).toEqual({ type: 'error', code: 'rate_limited', message: expect.any(String) });
+    frames.send({ type: 'replay', id: 'page-1', after: 0 });
+    const refusals = [];
+    for (let i = 0; i < 12; i++) refusals.push(await frames.next());
+    expect(refusals[0]).toEqual({ type: 'error', code: 'rate_limited', message: expect.any(String), retry_after: 1 });
+    expect(refusals.slice(-2)).toEqual([
+      { type: 'error', id: 'over', code: 'rate_limited', message: expect.any(String), retry_after: 1 },
+      { type: 'error', id: 'page-1', code: 'rate_limited', message: expect.any(String), retry_after: 1 },
+    ]);
     expect(await frames.ask('ping')).toBe('pong');
   });
 });

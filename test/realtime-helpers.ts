@@ -11,7 +11,7 @@ import {
   signHandshake,
 } from '../client/index.ts';
 import type { LogQuota } from '../objects/user/events';
-import { BASE, call } from './helpers';
+import { BASE, call, freshIp } from './helpers';
 
 export interface TestDevice {
   id: string;
@@ -127,20 +127,25 @@ export async function connect(device: TestDevice): Promise<{ frames: Frames; rea
   return { frames, ready };
 }
 
+/** Opens a socket through the Worker under test, as the SDK's socket factory; one address per call site. */
+export function workerSocket(ip = freshIp()): (url: string) => Promise<SocketLike> {
+  return async (url) => {
+    const response = await exports.default.fetch(
+      new Request(url.replace(/^ws/, 'http'), { headers: { upgrade: 'websocket', 'cf-connecting-ip': ip } }),
+    );
+    if (!response.webSocket) throw new Error(`upgrade failed: ${response.status}`);
+    response.webSocket.accept();
+    return response.webSocket as unknown as SocketLike;
+  };
+}
+
 /** An SDK client whose sockets go through the Worker under test. */
 export function sdkClient(device: TestDevice, options: Partial<RealtimeClientOptions> = {}): RealtimeClient {
   return new RealtimeClient({
     baseUrl: BASE,
     deviceId: device.id,
     key: device.key,
-    socketFactory: async (url) => {
-      const response = await exports.default.fetch(
-        new Request(url.replace(/^ws/, 'http'), { headers: { upgrade: 'websocket' } }),
-      );
-      if (!response.webSocket) throw new Error(`upgrade failed: ${response.status}`);
-      response.webSocket.accept();
-      return response.webSocket as unknown as SocketLike;
-    },
+    socketFactory: workerSocket(),
     backoff: { initialMs: 10, maxMs: 50 },
     ackDelayMs: 10,
     ...options,

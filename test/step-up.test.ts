@@ -262,7 +262,12 @@ describe('a password change', () => {
       body: { current_password: user.password, new_password: 'a brand new passphrase here' },
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ sessions_revoked: 1, api_keys_revoked: 1, devices_revoked: 1 });
+    expect(await response.json()).toEqual({
+      sessions_revoked: 1,
+      api_keys_revoked: 1,
+      devices_revoked: 1,
+      connections_revoked: 0,
+    });
     await expectError(await call('/v1/me', { token: key }), 401, 'unauthorized');
     await expectError(await call('/v1/me', { token: otherTokens.access_token }), 401, 'unauthorized');
     const row = await env.DB.prepare('SELECT revoked_at FROM devices WHERE id = ?')
@@ -291,7 +296,12 @@ describe('a password change', () => {
         keep_devices: true,
       },
     });
-    expect(await response.json()).toEqual({ sessions_revoked: 0, api_keys_revoked: 0, devices_revoked: 0 });
+    expect(await response.json()).toEqual({
+      sessions_revoked: 0,
+      api_keys_revoked: 0,
+      devices_revoked: 0,
+      connections_revoked: 0,
+    });
     expect((await call('/v1/me', { token: key })).status).toBe(200);
     await expectError(
       await call('/v1/me/password', {

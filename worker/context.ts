@@ -7,6 +7,8 @@ export interface Principal {
   userId: string;
   /** The session behind an access token or cookie; null for an API key. */
   sessionId: string | null;
+  /** The API key behind the call; null for a session. */
+  keyId: string | null;
   /** `read`/`write` for API keys; sessions may do anything. */
   scopes: readonly string[] | null;
   via: 'bearer' | 'cookie' | 'api_key';

@@ -1,7 +1,7 @@
 /** Checks that run before a route's handler: per-IP limits and access. */
 
 import { sha256 } from '../core/encoding';
-import { authenticate } from './auth/authenticate';
+import { authenticate, identify } from './auth/authenticate';
 import type { RequestContext } from './context';
 import { ApiError } from './errors';
 import { bearerToken } from './http/bearer';
@@ -41,7 +41,10 @@ async function requireAdmin(request: Request, rc: RequestContext): Promise<void>
 export async function enforceAccess(route: AnyRoute, request: Request, rc: RequestContext): Promise<void> {
   if (route.access === 'admin') return requireAdmin(request, rc);
   if (route.access === 'user') {
-    const { principal, profile } = await authenticate(request, rc);
+    const { principal, profile } =
+      route.admitIn === 'handler'
+        ? { principal: await identify(request, rc), profile: null }
+        : await authenticate(request, rc);
     if (principal.scopes && !principal.scopes.includes(route.scope ?? 'write')) {
       throw new ApiError('forbidden', 'This API key lacks the scope this route needs.');
     }

@@ -56,7 +56,13 @@ export interface Route<
    * What an API key needs to call this route (default `write`); `account` routes (password,
    * MFA, keys, deletion) take a signed-in session and no API key at all.
    */
-  scope?: 'read' | 'write' | 'account';
+  scope?: 'read' | 'write' | 'account' | 'connections:read';
+  /**
+   * `handler`: the pipeline only identifies the caller (`rc.principal`, with no `amr` or
+   * `authTime`), and the handler has the user's actor admit it in the same RPC as its work,
+   * through `admitted()` (worker/auth/authenticate.ts). Saves a round trip on hot routes.
+   */
+  admitIn?: 'handler';
   /** Per-IP limit for unauthenticated routes (authenticated ones share the per-user `api` bucket). */
   ipLimit?: IpBucket;
   body?: B;

@@ -29,6 +29,7 @@ export type AuditType =
   | 'oauth_merged'
   | 'oauth_unlinked'
   | 'oauth_reauth_required'
+  | 'oauth_token_read'
   | 'device_registered'
   | 'device_revoked';
 

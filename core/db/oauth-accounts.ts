@@ -1,5 +1,5 @@
 /** Connected provider accounts in D1. Tokens arrive here already sealed; nothing here decrypts. */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
 import { err, type NotFound, ok, type Result } from '../result';
 import { database } from './client';
 import { oauthAccounts, users } from './schema';
@@ -12,6 +12,7 @@ export interface SealedTokens {
   accessTokenEnc: string;
   refreshTokenEnc: string | null;
   expiresAt: number | null;
+  scope: string | null;
 }
 
 export const findByIdentity = (db: D1Database, provider: string, providerUserId: string) =>
@@ -80,8 +81,8 @@ export async function unlinkConnection(
   db: D1Database,
   userId: string,
   provider: string,
-): Promise<Result<null, NotFound | { type: 'only_sign_in' }>> {
-  const result = await database(db)
+): Promise<Result<OAuthAccountRow, NotFound | { type: 'only_sign_in' }>> {
+  const deleted = await database(db)
     .delete(oauthAccounts)
     .where(
       and(
@@ -90,7 +91,26 @@ export async function unlinkConnection(
         sql`(exists (select 1 from ${users} where ${users.id} = ${userId} and ${users.passwordHash} is not null)
              or (select count(*) from ${oauthAccounts} where ${oauthAccounts.userId} = ${userId}) > 1)`,
       ),
-    );
-  if (result.meta.changes === 1) return ok(null);
+    )
+    .returning();
+  if (deleted[0]) return ok(deleted[0]);
   return err({ type: (await findConnection(db, userId, provider)) ? 'only_sign_in' : 'not_found' });
+}
+
+/**
+ * Deletes the tokens of every connection of a user (the links stay, as ways to sign in, now
+ * `reauth_required`); answers the connections that held tokens, as they were.
+ */
+export async function clearTokensOf(db: D1Database, userId: string): Promise<OAuthAccountRow[]> {
+  const holding = and(
+    eq(oauthAccounts.userId, userId),
+    or(isNotNull(oauthAccounts.accessTokenEnc), isNotNull(oauthAccounts.refreshTokenEnc)),
+  );
+  const held = await database(db).select().from(oauthAccounts).where(holding);
+  if (held.length === 0) return [];
+  await database(db)
+    .update(oauthAccounts)
+    .set({ accessTokenEnc: null, refreshTokenEnc: null, expiresAt: null, status: 'reauth_required' })
+    .where(holding);
+  return held;
 }

@@ -62,10 +62,12 @@ export const oauthAccounts = sqliteTable(
     providerUserId: text('provider_user_id').notNull(),
     email: text('email'),
     emailVerified: integer('email_verified', { mode: 'boolean' }).notNull().default(false),
-    /** AES-GCM ciphertexts under DATA_ENCRYPTION_KEY. */
+    /** AES-GCM ciphertexts under the data key ring (core/crypto-box.ts). */
     accessTokenEnc: text('access_token_enc'),
     refreshTokenEnc: text('refresh_token_enc'),
     expiresAt: integer('expires_at'),
+    /** The scope granted with the tokens, space-separated, as the provider said (or as asked). */
+    scope: text('scope'),
     status: text('status', { enum: ['ok', 'refreshing', 'reauth_required'] })
       .notNull()
       .default('ok'),

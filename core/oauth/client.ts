@@ -39,6 +39,7 @@ function serverOf(p: Provider): o.AuthorizationServer {
     token_endpoint: p.tokenEndpoint,
     id_token_signing_alg_values_supported: ID_TOKEN_ALGORITHMS,
     ...(p.userinfoEndpoint ? { userinfo_endpoint: p.userinfoEndpoint } : {}),
+    ...(p.revocationEndpoint ? { revocation_endpoint: p.revocationEndpoint } : {}),
     ...(p.jwksUri ? { jwks_uri: p.jwksUri } : {}),
   };
   const key = JSON.stringify(as);
@@ -93,6 +94,8 @@ export interface TokenAnswer {
   accessToken: string;
   refreshToken: string | null;
   expiresIn: number | null;
+  /** The granted scope as the provider said it (space-separated); null when it did not say. */
+  scope: string | null;
   claims: o.IDToken | null;
 }
 
@@ -100,6 +103,7 @@ const answerOf = (t: o.TokenEndpointResponse, claims: o.IDToken | null): TokenAn
   accessToken: t.access_token,
   refreshToken: t.refresh_token ?? null,
   expiresIn: t.expires_in ?? null,
+  scope: t.scope ?? null,
   claims,
 });
 
@@ -138,6 +142,28 @@ export const refreshGrant = (p: Provider, refreshToken: string) =>
     const response = await o.refreshTokenGrantRequest(as, client, auth, refreshToken, options());
     return answerOf(await o.processRefreshTokenResponse(as, client, response), null);
   });
+
+/** RFC 7009: revokes a token at the provider's revocation endpoint, with the client's authentication. */
+export async function revokeGrant(
+  p: Provider,
+  token: string,
+  hint: 'access_token' | 'refresh_token',
+): Promise<Result<null, ProviderFailure>> {
+  const auth = await authOf(p);
+  if (!auth) return NO_CLIENT_AUTH;
+  const as = serverOf(p);
+  return settle(
+    (async () => {
+      const params = new URLSearchParams({ token_type_hint: hint });
+      const response = await o.revocationRequest(as, clientOf(p), auth, token, {
+        ...options(),
+        additionalParameters: params,
+      });
+      await o.processRevocationResponse(response);
+      return null;
+    })(),
+  );
+}
 
 /** A bearer GET to the userinfo endpoint, or to `url` (GitHub's REST API); the answer is the caller's to read. */
 export const bearerGet = (p: Provider, accessToken: string, url?: string): Promise<Result<Response, ProviderFailure>> =>

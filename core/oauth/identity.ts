@@ -1,5 +1,6 @@
 /** Who the provider says the user is, from a verified ID token, a userinfo answer, or GitHub's API. */
 import * as v from 'valibot';
+import type { UserinfoFields } from '../config';
 import { err, ok, type Result } from '../result';
 import { bearerGet } from './client';
 import { readJson } from './http';
@@ -34,6 +35,34 @@ const getJson = async (provider: Provider, accessToken: string, url?: string) =>
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 
+/** The value at a dotted path of a JSON answer (`data.id`), or undefined. */
+function at(value: unknown, path: string): unknown {
+  let current = value;
+  for (const key of path.split('.')) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current) || !Object.hasOwn(current, key))
+      return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * The standard claims of a userinfo answer, each read where `fields` says (X answers
+ * `{"data": {"id", "name", "username"}}`); a field not mapped is read as the standard claim.
+ */
+export function claimsAt(answer: unknown, fields: UserinfoFields): Record<string, unknown> {
+  const base = typeof answer === 'object' && answer !== null && !Array.isArray(answer) ? answer : {};
+  const mapped: Record<string, unknown> = { ...base };
+  if (fields.subject) {
+    mapped.sub = at(answer, fields.subject);
+    delete mapped.id;
+  }
+  if (fields.email) mapped.email = at(answer, fields.email);
+  if (fields.email_verified) mapped.email_verified = at(answer, fields.email_verified);
+  if (fields.name) mapped.name = at(answer, fields.name);
+  return mapped;
+}
+
 /** Reads the standard claims (`sub`/`id`, `email`, `email_verified`, `name`). */
 export function identityFromClaims(claims: Record<string, unknown>): Result<Identity, IdentityFailure> {
   const parsed = v.safeParse(Claims, claims);
@@ -60,7 +89,7 @@ export async function identityFromUserinfo(
     return answer.error.type === 'unavailable'
       ? err({ type: 'unavailable' })
       : err({ type: 'invalid', reason: 'userinfo' });
-  const identity = identityFromClaims(answer.value as Record<string, unknown>);
+  const identity = identityFromClaims(claimsAt(answer.value, provider.userinfoFields));
   if (!identity.ok || provider.identity !== 'github') return identity;
   // GitHub's /user carries only the public email and no verified flag: ask for the list.
   const emails = await getJson(provider, accessToken, GITHUB_EMAILS_URL);

@@ -4,7 +4,10 @@ import type { OAuthProviderConfig } from '../config';
 export type IdentitySource = 'id_token' | 'userinfo' | 'github';
 
 export type Preset = Partial<
-  Omit<OAuthProviderConfig, 'client_id' | 'client_secret' | 'token_endpoint_auth_method' | 'private_key_jwk'>
+  Omit<
+    OAuthProviderConfig,
+    'client_id' | 'client_secret' | 'token_endpoint_auth_method' | 'private_key_jwk' | 'token_exchange'
+  >
 > & { identity: IdentitySource };
 
 export const PRESETS: Record<string, Preset> = {
@@ -15,6 +18,7 @@ export const PRESETS: Record<string, Preset> = {
     token_endpoint: 'https://oauth2.googleapis.com/token',
     userinfo_endpoint: 'https://openidconnect.googleapis.com/v1/userinfo',
     jwks_uri: 'https://www.googleapis.com/oauth2/v3/certs',
+    revocation_endpoint: 'https://oauth2.googleapis.com/revoke',
     scopes: ['openid', 'email', 'profile'],
   },
   github: {

@@ -2,7 +2,7 @@
  * A configured provider made whole: preset values, then OIDC discovery for an `issuer`, then
  * the explicit endpoints of OAUTH_PROVIDERS, each overriding the one before.
  */
-import type { ClientKey, OAuthProviderConfig } from '../config';
+import type { ClientKey, OAuthProviderConfig, TokenExchangeConfig, UserinfoFields } from '../config';
 import { err, ok, type Result } from '../result';
 import { discover } from './discovery';
 import { type IdentitySource, PRESETS } from './presets';
@@ -23,6 +23,12 @@ export interface Provider {
   authorizationEndpoint: string;
   tokenEndpoint: string;
   userinfoEndpoint: string | null;
+  /** Where the identity is in a userinfo answer (empty: the standard claims). */
+  userinfoFields: UserinfoFields;
+  /** The hook that trades the code's tokens for others (Meta's long-lived tokens); null: none. */
+  tokenExchange: (TokenExchangeConfig & { clientSecret: string }) | null;
+  /** RFC 7009 token revocation; null when the provider offers none. */
+  revocationEndpoint: string | null;
   jwksUri: string | null;
 }
 
@@ -44,10 +50,18 @@ export async function resolveProvider(
   let merged: Partial<OAuthProviderConfig> = { ...preset, ...config };
   const needsDiscovery = merged.issuer && !(merged.authorization_endpoint && merged.token_endpoint && merged.jwks_uri);
   if (needsDiscovery && merged.issuer) {
-    const found = await discover(merged.issuer);
+    const found = await discover(merged.issuer, name);
     if (!found.ok) return err({ type: 'unavailable' });
-    const { authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri } = found.value;
-    merged = { ...preset, authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, ...config };
+    const { authorization_endpoint, token_endpoint, userinfo_endpoint, revocation_endpoint, jwks_uri } = found.value;
+    merged = {
+      ...preset,
+      authorization_endpoint,
+      token_endpoint,
+      userinfo_endpoint,
+      revocation_endpoint,
+      jwks_uri,
+      ...config,
+    };
   }
   if (!merged.authorization_endpoint || !merged.token_endpoint) return err({ type: 'misconfigured' });
   const scopes = merged.scopes ?? (merged.issuer ? DEFAULT_OIDC_SCOPES : []);
@@ -64,6 +78,12 @@ export async function resolveProvider(
     authorizationEndpoint: merged.authorization_endpoint,
     tokenEndpoint: merged.token_endpoint,
     userinfoEndpoint: merged.userinfo_endpoint ?? null,
+    revocationEndpoint: merged.revocation_endpoint ?? null,
+    userinfoFields: merged.userinfo_fields ?? {},
+    // The configuration's check guarantees a client secret beside token_exchange.
+    tokenExchange: config.token_exchange
+      ? { ...config.token_exchange, clientSecret: config.client_secret as string }
+      : null,
     jwksUri: merged.jwks_uri ?? null,
   });
 }

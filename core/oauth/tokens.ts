@@ -11,11 +11,17 @@ export interface ProviderTokens {
   claims: Record<string, unknown> | null;
   /** Unix ms, or null when the provider did not say (such as GitHub's non-expiring tokens). */
   expiresAt: number | null;
+  /**
+   * The granted scope, space-separated. When the provider does not say, it is the scope asked
+   * for (RFC 6749 §5.1): the provider's scopes for a code, null (unchanged) for a refresh.
+   */
+  scope: string | null;
 }
 
 const tokensOf = (
   answer: Result<TokenAnswer, ProviderFailure>,
   now: number,
+  askedScope: string | null,
 ): Result<ProviderTokens, ProviderFailure> =>
   answer.ok
     ? {
@@ -25,6 +31,7 @@ const tokensOf = (
           refreshToken: answer.value.refreshToken,
           claims: answer.value.claims,
           expiresAt: answer.value.expiresIn !== null ? now + answer.value.expiresIn * 1000 : null,
+          scope: answer.value.scope ?? askedScope,
         },
       }
     : answer;
@@ -33,7 +40,7 @@ export const exchangeCode = async (
   provider: Provider,
   input: { code: string; verifier: string; redirectUri: string; nonce: string },
   now = Date.now(),
-) => tokensOf(await codeGrant(provider, input), now);
+) => tokensOf(await codeGrant(provider, input), now, provider.scopes.join(' '));
 
 export const refreshAccessToken = async (provider: Provider, refreshToken: string, now = Date.now()) =>
-  tokensOf(await refreshGrant(provider, refreshToken), now);
+  tokensOf(await refreshGrant(provider, refreshToken), now, null);

@@ -32,6 +32,34 @@ export type BackupOut = v.InferOutput<typeof BackupOut>;
 export const BackupsOut = v.object({ backups: v.array(BackupOut) });
 export const BackupStarted = v.object({ id: v.string() });
 
+const SealedCounts = v.object({
+  total: v.number(),
+  totp_secret: v.number(),
+  oauth_access_token: v.number(),
+  oauth_refresh_token: v.number(),
+});
+
+export const SweepOut = v.object({
+  /** The kid of DATA_ENCRYPTION_KEYS[0], which seals every new value. */
+  sealing_kid: v.string(),
+  /** Values in D1 not sealed under `sealing_kid`, counted now: at zero, older keys can go. */
+  remaining: SealedCounts,
+  /** The sweep under way, else the last one; null before the first. */
+  sweep: v.nullable(
+    v.object({
+      id: v.string(),
+      status: v.picklist(['running', 'complete', 'failed']),
+      trigger: v.picklist(['manual', 'cron']),
+      kid: v.string(),
+      started_at: Timestamp,
+      finished_at: v.nullable(Timestamp),
+      scanned: v.number(),
+      resealed: v.number(),
+      unreadable: v.number(),
+    }),
+  ),
+});
+export type SweepOut = v.InferOutput<typeof SweepOut>;
 export const UserParams = v.strictObject({ id: Id });
 
 /** A user's storage, as the operator sees it (GET /v1/admin/users/{id}/storage). */

@@ -2,12 +2,13 @@
 import * as v from 'valibot';
 import { Id, Timestamp } from './common';
 
-export const GRANTABLE_SCOPES = ['read', 'write'] as const;
+/** `connections:read` reads provider access tokens (GET /v1/me/connections/{provider}/token), which `read` never does. */
+export const GRANTABLE_SCOPES = ['read', 'write', 'connections:read'] as const;
 
 export const CreateApiKey = v.strictObject({
   name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100)),
   scopes: v.pipe(
-    v.array(v.picklist(GRANTABLE_SCOPES, 'must be read or write (admin scopes cannot be granted)')),
+    v.array(v.picklist(GRANTABLE_SCOPES, 'must be read, write or connections:read (admin scopes cannot be granted)')),
     v.minLength(1, 'must name at least one scope'),
     v.transform((scopes) => [...new Set(scopes)]),
   ),

@@ -15,11 +15,15 @@ export const ChangePassword = v.strictObject({
   /** A password change signs out everything else unless told to keep keys or devices. */
   keep_api_keys: v.optional(v.boolean(), false),
   keep_devices: v.optional(v.boolean(), false),
+  /** Provider tokens are deleted and revoked unless kept; the connections stay, as ways to sign in. */
+  keep_connections: v.optional(v.boolean(), false),
 });
 export const RevokedOut = v.object({
   sessions_revoked: v.number(),
   api_keys_revoked: v.number(),
   devices_revoked: v.number(),
+  /** Connections whose provider tokens were deleted (and revoked at the provider). */
+  connections_revoked: v.number(),
 });
 export const DeleteAccount = v.strictObject({ password: v.optional(PasswordInput) });
 export const UpdateProfile = v.strictObject({ name: v.nullable(DisplayName) });

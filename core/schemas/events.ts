@@ -14,7 +14,8 @@ export const REPLAY_DEFAULT = 100;
  */
 export const MAX_PAYLOAD_DEPTH = 32;
 
-const Name = v.pipe(
+/** An event id, stream or key: 1 to 128 characters of `[A-Za-z0-9._:-]`. */
+export const Name = v.pipe(
   v.string(),
   v.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 characters of A-Z a-z 0-9 . _ : -'),
 );

@@ -31,3 +31,39 @@ export const ConnectionOut = v.object({
   last_refreshed_at: v.nullable(Timestamp),
 });
 export const ConnectionsOut = v.object({ connections: v.array(ConnectionOut) });
+
+/** Seconds the answered token must still be valid for: 0 to 3600, default 60. */
+export const ProviderTokenQuery = v.strictObject({
+  min_ttl: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,4}$/, 'must be a whole number of seconds'),
+      v.transform(Number),
+      v.maxValue(3600, 'must be at most 3600'),
+    ),
+    '60',
+  ),
+});
+
+export const ProviderTokenOut = v.object({
+  provider: v.string(),
+  access_token: v.string(),
+  token_type: v.literal('Bearer'),
+  /** null when the provider gave no expiry (GitHub's tokens do not expire). */
+  expires_at: v.nullable(Timestamp),
+  /** The granted scopes, as the provider said or, when it did not, as asked for. */
+  scopes: v.array(v.string()),
+});
+
+/** 409 `connection_reauth_required`: where the user goes to sign in with the provider again. */
+export const ConnectionReauthOut = v.object({
+  error: v.object({
+    code: v.literal('connection_reauth_required'),
+    message: v.string(),
+    request_id: v.string(),
+    details: v.array(v.unknown()),
+  }),
+  provider: v.string(),
+  /** `GET` in a browser after adding `redirect_to` (and step-up, DESIGN.md §3). */
+  link_url: v.string(),
+});

@@ -1,7 +1,7 @@
 /** The WebSocket protocol's frames (DESIGN.md §5): what a client sends, and what it gets back. */
 import * as v from 'valibot';
 import { Id } from './common';
-import { EventFrame, type EventOut, type JsonValue, REPLAY_DEFAULT, REPLAY_MAX, Seq } from './events';
+import { EventFrame, type EventOut, type JsonValue, Name, REPLAY_DEFAULT, REPLAY_MAX, Seq } from './events';
 
 /** 16 random bytes, base64url without padding. */
 export const Nonce = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{21}[AQgw]$/, 'must be 16 bytes, base64url'));
@@ -11,10 +11,8 @@ export const HelloFrame = v.strictObject({ type: v.literal('hello'), device_id: 
 export const AuthFrame = v.strictObject({ type: v.literal('auth'), signature: Signature });
 export const ReplayFrame = v.strictObject({
   type: v.literal('replay'),
-  /** Echoed in a `resync_required` answer, so a client can match it to its request. */
-  id: v.optional(
-    v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 characters of A-Z a-z 0-9 . _ : -')),
-  ),
+  /** Chosen by the client; echoed in the answer (or the error), so each answer is matched to its request. */
+  id: v.optional(Name),
   after: Seq,
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(REPLAY_MAX)), REPLAY_DEFAULT),
 });
@@ -24,7 +22,13 @@ export const AckFrame = v.strictObject({ type: v.literal('ack'), seq: Seq });
 export const ReadyFrame = v.variant('type', [EventFrame, ReplayFrame, AckFrame]);
 export type ReadyFrame = v.InferOutput<typeof ReadyFrame>;
 
-export type ErrorCode = 'invalid_request' | 'payload_too_large' | 'rate_limited' | 'quota_exceeded' | 'internal';
+export type ErrorCode =
+  | 'invalid_request'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'conflict'
+  | 'quota_exceeded'
+  | 'internal';
 
 /** What the server sends. */
 export type ServerFrame =
@@ -33,6 +37,8 @@ export type ServerFrame =
   | { type: 'ack'; id: string; seq: number; version: number | null }
   | { type: 'conflict'; id: string; key: string; version: number; payload: JsonValue }
   | ({ type: 'event' } & EventOut)
-  | { type: 'replay'; events: EventOut[]; next_after: number | null }
+  | { type: 'replay'; id?: string; events: EventOut[]; next_after: number | null }
+  /** A replay below the log's compaction horizon: load the snapshot, then replay after its head. */
   | { type: 'resync_required'; id?: string; horizon: number }
-  | { type: 'error'; id?: string; code: ErrorCode; message: string };
+  /** `retry_after` (seconds) comes with `rate_limited`. */
+  | { type: 'error'; id?: string; code: ErrorCode; message: string; retry_after?: number };

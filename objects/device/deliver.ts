@@ -4,7 +4,7 @@
  * first sent the missing events, read back from the user's log.
  */
 import { type EventOut, REPLAY_MAX, type ReplayOut } from '../../core/schemas/events';
-import { send, setState, stateOf } from './socket';
+import { markSent, send, stateOf } from './socket';
 
 export type ReadLog = (after: number, limit: number) => Promise<ReplayOut>;
 
@@ -36,7 +36,7 @@ function sendAfterMarks(sockets: WebSocket[], deviceId: string, events: EventOut
       if (event.device_id !== deviceId) send(ws, { type: 'event', ...event });
       sent = event.seq;
     }
-    if (sent !== before) setState(ws, { phase: 'ready', sent });
+    if (sent !== before) markSent(ws, sent);
   }
 }
 
@@ -70,5 +70,5 @@ export async function deliverInOrder(
 
 /** The device's own event was acked as `seq`: sockets right behind it move past it. */
 export function passOwnEvent(sockets: WebSocket[], seq: number): void {
-  for (const ws of sockets) if (sentOf(ws) === seq - 1) setState(ws, { phase: 'ready', sent: seq });
+  for (const ws of sockets) if (sentOf(ws) === seq - 1) markSent(ws, seq);
 }

@@ -36,13 +36,16 @@ export function parseFrame<S extends v.GenericSchema>(
   message: string | ArrayBuffer,
 ): Result<v.InferOutput<S>, FrameProblem> {
   if (typeof message !== 'string') return problem('invalid_request', 'Frames are JSON text, not binary.');
-  if (byteLength(message) > MAX_FRAME_BYTES) return problem('payload_too_large', 'A frame is at most 64 KiB.');
   let input: unknown;
   try {
     input = JSON.parse(message);
   } catch {
-    return problem('invalid_request', 'The frame is not valid JSON.');
+    input = undefined;
   }
+  // An oversized frame is still answered with its id, so the client knows which event was refused.
+  if (byteLength(message) > MAX_FRAME_BYTES)
+    return problem('payload_too_large', 'A frame is at most 64 KiB.', idOf(input));
+  if (input === undefined) return problem('invalid_request', 'The frame is not valid JSON.');
   const result = v.safeParse(schema, input);
   return result.success ? ok(result.output) : problem('invalid_request', describe(result.issues), idOf(input));
 }

@@ -1,9 +1,7 @@
 /**
  * The device actor's durable state, in its SQLite-backed synchronous KV: whose device it is
- * and its key, the revoked flag, the acked cursor, presence stamps, the per-device message
- * counter and the time the handshake alarm was set for.
+ * and its key, the revoked flag, the acked cursor, presence stamps and the time the handshake alarm was set for.
  */
-import { countHit, type Decision, type Window } from '../../core/rate-limit';
 import type { DeviceRecord } from './connect';
 
 export class DeviceStore {
@@ -34,27 +32,11 @@ export class DeviceStore {
     if (seq > this.cursor()) this.kv.put('cursor', seq);
   }
 
-  /** The newest seq relayed to this device, ready socket or not. */
-  lastRelayed(): number {
-    return this.kv.get<number>('relayed') ?? 0;
-  }
-
-  noteRelayed(seq: number): void {
-    if (seq > this.lastRelayed()) this.kv.put('relayed', seq);
-  }
-
   /** A number larger than every earlier one, to order this device's presence reports. */
   nextStamp(): number {
     const stamp = (this.kv.get<number>('stamp') ?? 0) + 1;
     this.kv.put('stamp', stamp);
     return stamp;
-  }
-
-  /** Counts one message against the device's limit. */
-  hit(window: Window, now = Date.now()): Decision {
-    const { counter, decision } = countHit(this.kv.get('rate') ?? null, window, now);
-    this.kv.put('rate', counter);
-    return decision;
   }
 
   /** When the pending alarm was set for: sockets due by then are closed when it fires. */

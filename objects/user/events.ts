@@ -54,7 +54,9 @@ export interface Ack {
 export type AppendFailure =
   | { type: 'conflict'; id: string; key: string; version: number; payload: JsonValue }
   | { type: 'expired' }
-  | { type: 'quota_exceeded' };
+  | { type: 'quota_exceeded' }
+  /** The id was appended before with another stream, key, base version or payload. */
+  | { type: 'id_reused'; id: string };
 
 /** What one user's log may hold (EVENT_LOG_LIMITS). */
 export interface LogQuota {
@@ -87,6 +89,13 @@ export const toEvent = (row: EventRow): EventOut => ({
   payload: JSON.parse(row.payload) as JsonValue,
   at: new Date(row.at).toISOString(),
 });
+
+/** Whether a retried append is the stored event again (its base version is what the stored version was built on). */
+const sameEvent = (row: EventRow, input: AppendInput): boolean =>
+  row.stream === input.stream &&
+  row.key === input.key &&
+  (input.baseVersion === null || row.version === input.baseVersion + 1) &&
+  row.payload === JSON.stringify(input.payload);
 
 export class EventLog {
   private readonly totals: LogTotals;
@@ -131,7 +140,10 @@ export class EventLog {
   ): Result<{ ack: Ack; event: EventOut | null }, AppendFailure> {
     return this.storage.transactionSync(() => {
       const previous = this.byId(input.id);
-      if (previous) return ok({ ack: { id: previous.id, seq: previous.seq, version: previous.version }, event: null });
+      if (previous) {
+        if (!sameEvent(previous, input)) return err({ type: 'id_reused', id: input.id });
+        return ok({ ack: { id: previous.id, seq: previous.seq, version: previous.version }, event: null });
+      }
       if (input.expiresAt !== null && input.expiresAt < now - EXPIRY_SKEW_MS) return err({ type: 'expired' });
       let version: number | null = null;
       if (input.key !== null) {

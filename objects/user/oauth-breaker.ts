@@ -1,13 +1,12 @@
 /**
  * Circuit breakers per provider, kept in two places: the isolate's memory, which every user
- * actor in the isolate shares (one actor's failures spare the others the wait), and the actor's
+ * actor and sign-in request in the isolate shares (core/oauth/isolate-breakers.ts), and the actor's
  * SQLite, which survives eviction. The more pessimistic of the two decides.
  */
 import { recordMetric } from '../../core/metrics';
 import { afterFailure, type BreakerState, CLOSED, isOpen, merge } from '../../core/oauth/breaker';
+import { isolateBreakers } from '../../core/oauth/isolate-breakers';
 import { one } from '../shared/query';
-
-const isolate = new Map<string, BreakerState>();
 
 export class ProviderBreakers {
   constructor(
@@ -22,7 +21,7 @@ export class ProviderBreakers {
       provider,
     );
     const stored = row ? { failures: row.failures, openUntil: row.open_until } : CLOSED;
-    return merge(isolate.get(provider) ?? CLOSED, stored);
+    return merge(isolateBreakers.state(provider), stored);
   }
 
   failed(provider: string, now: number): BreakerState {
@@ -38,7 +37,7 @@ export class ProviderBreakers {
   }
 
   private write(provider: string, state: BreakerState): void {
-    isolate.set(provider, state);
+    isolateBreakers.set(provider, state);
     this.sql.exec(
       `INSERT INTO oauth_breaker (provider, failures, open_until) VALUES (?, ?, ?)
        ON CONFLICT(provider) DO UPDATE SET failures = excluded.failures, open_until = excluded.open_until`,

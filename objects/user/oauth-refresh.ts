@@ -1,5 +1,7 @@
 /**
- * Refreshing provider tokens before they expire, from the user actor's alarm. Each tracked
+ * Refreshing provider tokens before they expire, from the user actor's alarm, and on demand
+ * for `GET /v1/me/connections/{provider}/token` (oauth-token.ts), both through `refreshOnce`,
+ * so one refresh is out per connection at a time. Each tracked
  * connection is due when 5 minutes of its access token's life remain. A run makes up to three
  * attempts (a timeout each, 2 retries with backoff); the provider's circuit breaker can skip it.
  * A provider that refuses the refresh token, or REFRESH_MAX_FAILURES failed runs in a row,
@@ -20,7 +22,7 @@ import { recordMetric } from '../../core/metrics';
 import { isOpen } from '../../core/oauth/breaker';
 import { resolveProvider } from '../../core/oauth/provider';
 import { withRetries } from '../../core/oauth/retry';
-import { openRefreshToken, sealTokens } from '../../core/oauth/sealing';
+import { openToken, sealTokens } from '../../core/oauth/sealing';
 import { refreshAccessToken } from '../../core/oauth/tokens';
 import { all, one } from '../shared/query';
 import type { AuditTrail } from './audit-trail';
@@ -37,8 +39,23 @@ interface Tracked extends Record<string, SqlStorageValue> {
   failures: number;
 }
 
+/** A connection that can be refreshed: it has a refresh token and an expiry, and is not waiting for re-authorisation. */
+export type RefreshableRow = OAuthAccountRow & { refreshTokenEnc: string; expiresAt: number };
+
+export const refreshable = (row: OAuthAccountRow | undefined): row is RefreshableRow =>
+  row?.refreshTokenEnc != null && row.expiresAt !== null && row.status !== 'reauth_required';
+
+/** How a refresh ended: `changed` when the connection was relinked, unlinked or refreshed meanwhile. */
+export type RefreshOutcome =
+  | { type: 'refreshed' }
+  | { type: 'rejected' }
+  | { type: 'changed' }
+  | { type: 'unavailable'; read: RefreshedRow };
+
 export class OAuthRefresher {
   private readonly breakers: ProviderBreakers;
+  /** Refreshes out now, by provider: the alarm and requests share them (single flight). */
+  private readonly inFlight = new Map<string, Promise<RefreshOutcome>>();
 
   constructor(
     private readonly sql: SqlStorage,
@@ -77,61 +94,91 @@ export class OAuthRefresher {
   /** The alarm's job: refreshes every due connection; answers when the next one is due. */
   async run(now: number): Promise<number | null> {
     const due = all<Tracked>(this.sql, 'SELECT * FROM oauth_refresh WHERE due_at <= ?', now);
-    for (const tracked of due) await this.refresh(tracked, now);
+    for (const tracked of due) await this.refreshDue(tracked, now);
     return this.nextDue();
+  }
+
+  /** Whether the provider's breaker holds calls back now. */
+  breakerOpen(provider: string, now: number): boolean {
+    return isOpen(this.breakers.state(provider), now);
   }
 
   private reschedule(provider: string, at: number, failures: number): void {
     this.sql.exec('UPDATE oauth_refresh SET due_at = ?, failures = ? WHERE provider = ?', at, failures, provider);
   }
 
-  private async refresh(tracked: Tracked, now: number): Promise<void> {
+  private async refreshDue(tracked: Tracked, now: number): Promise<void> {
     const { provider, user_id: userId } = tracked;
-    const config = this.config();
-    const settings = config.oauthProviders[provider];
     const account = await findConnection(this.db, userId, provider);
-    if (!settings || !account?.refreshTokenEnc || account.expiresAt === null || account.status === 'reauth_required') {
-      return this.forget(provider);
-    }
+    if (!this.config().oauthProviders[provider] || !refreshable(account)) return this.forget(provider);
     if (account.expiresAt - REFRESH_LEAD_MS > now) {
       return this.reschedule(provider, account.expiresAt - REFRESH_LEAD_MS, tracked.failures);
     }
     const breaker = this.breakers.state(provider);
     if (isOpen(breaker, now)) return this.reschedule(provider, breaker.openUntil, tracked.failures);
-    const refreshToken = await openRefreshToken(config.dataEncryptionKey, userId, provider, account.refreshTokenEnc);
+    const outcome = await this.refreshOnce(account, now);
+    if (outcome.type !== 'unavailable') return;
+    const failures = tracked.failures + 1;
+    log('warn', 'provider token refresh failed', { provider, user_id: userId, failures });
+    if (failures >= REFRESH_MAX_FAILURES) return this.requireReauth(account, outcome.read, 'unavailable');
+    this.reschedule(provider, now + FAILURE_BACKOFF_MS * 2 ** (failures - 1), failures);
+  }
+
+  /**
+   * The one way a connection is refreshed, by the alarm and by requests alike: while a refresh
+   * of a provider is out, every other caller waits for that one, so a refresh token is used once.
+   */
+  refreshOnce(account: RefreshableRow, now: number): Promise<RefreshOutcome> {
+    let running = this.inFlight.get(account.provider);
+    if (!running) {
+      running = this.refresh(account, now).finally(() => this.inFlight.delete(account.provider));
+      this.inFlight.set(account.provider, running);
+    }
+    return running;
+  }
+
+  private async refresh(account: RefreshableRow, now: number): Promise<RefreshOutcome> {
+    const { provider, userId } = account;
+    const config = this.config();
+    const settings = config.oauthProviders[provider];
+    if (!settings) return { type: 'changed' };
     const read: RefreshedRow = { id: account.id, refreshTokenEnc: account.refreshTokenEnc };
-    if (!refreshToken) return this.requireReauth(account, read, 'undecryptable');
-    if (!(await updateIfUnchanged(this.db, read, { status: 'refreshing' }))) return;
+    // Not re-sealed on this read: the refresh's own write seals it again under the current key.
+    const refreshToken = (await openToken(config.dataKeys, userId, provider, 'refresh', read.refreshTokenEnc))
+      ?.plaintext;
+    if (!refreshToken) {
+      await this.requireReauth(account, read, 'undecryptable');
+      return { type: 'rejected' };
+    }
+    if (!(await updateIfUnchanged(this.db, read, { status: 'refreshing' }))) return { type: 'changed' };
     const resolved = await resolveProvider(provider, settings);
     const result = resolved.ok
       ? await withRetries(() => refreshAccessToken(resolved.value, refreshToken))
       : ({ ok: false, error: { type: 'unavailable' } } as const);
-    if (!(await this.unchanged(read, userId, provider))) return;
+    if (!(await this.unchanged(read, userId, provider))) return { type: 'changed' };
     if (result.ok) {
       this.breakers.succeeded(provider);
-      const sealed = await sealTokens(
-        config.dataEncryptionKey,
-        userId,
-        provider,
-        result.value,
-        account.refreshTokenEnc,
-      );
-      const stored = await updateIfUnchanged(this.db, read, { ...sealed, status: 'ok', lastRefreshedAt: Date.now() });
-      if (stored) this.track(provider, sealed.expiresAt);
+      const sealed = await sealTokens(config.dataKeys, userId, provider, result.value, refreshToken);
+      const changes = {
+        ...sealed,
+        scope: sealed.scope ?? account.scope,
+        status: 'ok' as const,
+        lastRefreshedAt: Date.now(),
+      };
+      if (!(await updateIfUnchanged(this.db, read, changes))) return { type: 'changed' };
+      this.track(provider, sealed.expiresAt);
       recordMetric(this.metrics, { kind: 'provider_refresh', provider, result: 'ok' });
-      return;
+      return { type: 'refreshed' };
     }
     if (result.error.type === 'rejected') {
       this.breakers.succeeded(provider);
-      return this.requireReauth(account, read, 'rejected');
+      await this.requireReauth(account, read, 'rejected');
+      return { type: 'rejected' };
     }
     this.breakers.failed(provider, now);
-    const failures = tracked.failures + 1;
-    log('warn', 'provider token refresh failed', { provider, user_id: userId, failures });
     recordMetric(this.metrics, { kind: 'provider_refresh', provider, result: 'failed' });
-    if (failures >= REFRESH_MAX_FAILURES) return this.requireReauth(account, read, 'unavailable');
-    if (!(await updateIfUnchanged(this.db, read, { status: 'ok' }))) return;
-    this.reschedule(provider, now + FAILURE_BACKOFF_MS * 2 ** (failures - 1), failures);
+    await updateIfUnchanged(this.db, read, { status: 'ok' });
+    return { type: 'unavailable', read };
   }
 
   /** Whether the connection still holds the refresh token this run used (a fresh D1 read). */

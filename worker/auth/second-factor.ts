@@ -1,14 +1,12 @@
 /** Checking a second factor: a TOTP code (each time step accepted once) or a single-use backup code. */
-import { unseal } from '../../core/crypto-box';
 import { claimTotpStep, findTotp, spendBackupCode } from '../../core/db/mfa';
+import { openSealed } from '../../core/db/sealed-values';
 import { verifyTotp } from '../../core/totp';
 import type { RequestContext } from '../context';
 import { ApiError } from '../errors';
 import { userActor } from './actor';
 import { audit } from './audit';
 import { factorPolicy, locked } from './lockout';
-
-export const totpContext = (userId: string) => `totp:${userId}`;
 
 /** The method that matched, or null. A matching code is spent: it will not match again. */
 export async function checkSecondFactor(
@@ -20,8 +18,8 @@ export async function checkSecondFactor(
   if (/^\d{6}$/.test(code)) {
     const row = await findTotp(rc.env.DB, userId);
     if (!row || (row.confirmedAt === null) !== (options.pending ?? false)) return null;
-    const secret = await unseal(rc.config.dataEncryptionKey, row.secretEnc, totpContext(userId));
-    if (!secret) return null;
+    const secret = await openSealed(rc.env.DB, rc.config.dataKeys, 'totp_secret', userId, row.secretEnc);
+    if (secret === null) return null;
     const step = verifyTotp(secret, code, row.lastUsedStep);
     if (step === null) return null;
     return (await claimTotpStep(rc.env.DB, userId, step)) ? 'totp' : null;

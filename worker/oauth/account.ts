@@ -55,7 +55,7 @@ async function mergeVerified(rc: RequestContext, user: UserRow, verifiedAt: numb
 }
 
 async function link(rc: RequestContext, userId: string, input: Input, via: string): Promise<void> {
-  const sealed = await sealTokens(rc.config.dataEncryptionKey, userId, input.provider, input.tokens);
+  const sealed = await sealTokens(rc.config.dataKeys, userId, input.provider, input.tokens);
   const inserted = await insertConnection(rc.env.DB, {
     id: randomId(),
     userId,
@@ -74,7 +74,7 @@ async function link(rc: RequestContext, userId: string, input: Input, via: strin
 }
 
 async function refreshLink(rc: RequestContext, id: string, userId: string, input: Input): Promise<void> {
-  const sealed = await sealTokens(rc.config.dataEncryptionKey, userId, input.provider, input.tokens);
+  const sealed = await sealTokens(rc.config.dataKeys, userId, input.provider, input.tokens);
   await storeTokens(rc.env.DB, id, {
     ...sealed,
     email: input.identity.email,

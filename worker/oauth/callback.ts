@@ -7,6 +7,8 @@
  */
 import { toProfile, type UserRow } from '../../core/db/users';
 import { signAccessToken } from '../../core/jwt';
+import { exchangeTokens } from '../../core/oauth/exchange';
+import { guarded } from '../../core/oauth/guard';
 import { exchangeCode } from '../../core/oauth/tokens';
 import type { PendingFlow } from '../../objects/oauth-state/api';
 import { clientInfo, userActor } from '../auth/actor';
@@ -59,19 +61,31 @@ export async function completeCallback(
   if (params.error) throw new ApiError('unauthorized', 'The provider did not grant access.');
   if (!params.code) throw new ApiError('invalid_request', 'The provider sent no authorization code.');
   const provider = await providerFor(rc, flow.provider);
-  const tokens = await exchangeCode(provider, {
-    code: params.code,
-    verifier: flow.verifier,
-    redirectUri: flow.callbackUrl,
-    nonce: flow.nonce,
-  });
+  const input = { code: params.code, verifier: flow.verifier, redirectUri: flow.callbackUrl, nonce: flow.nonce };
+  // A code works once: retried only when the provider answered 5xx or 429, never after a timeout,
+  // when it may have spent the code already.
+  const tokens = await guarded(
+    provider.name,
+    () => exchangeCode(provider, input),
+    (error) => error.type === 'unavailable' && error.status !== null,
+  );
   if (!tokens.ok) {
     if (tokens.error.type === 'unavailable')
       throw new ApiError('upstream_unavailable', 'The sign-in provider is unavailable.');
     throw new ApiError('unauthorized', 'The provider refused the code, or its ID token did not verify.');
   }
-  const identity = await readIdentity(provider, tokens.value);
-  const { user } = await settleAccount(rc, { flow, provider: provider.name, identity, tokens: tokens.value });
+  const codeTokens = tokens.value;
+  // Before the identity is read and anything is stored: the tokens kept are the traded ones.
+  const traded = provider.tokenExchange
+    ? await guarded(provider.name, () => exchangeTokens(provider, codeTokens))
+    : tokens;
+  if (!traded.ok) {
+    if (traded.error.type === 'unavailable')
+      throw new ApiError('upstream_unavailable', 'The sign-in provider is unavailable.');
+    throw new ApiError('unauthorized', 'The provider refused to exchange the token.');
+  }
+  const identity = await readIdentity(provider, traded.value);
+  const { user } = await settleAccount(rc, { flow, provider: provider.name, identity, tokens: traded.value });
   if (flow.intent === 'link') return redirect(withParams(back, { linked: provider.name }));
   return signIn(rc, flow, user, provider.name, back);
 }

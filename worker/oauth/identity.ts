@@ -1,5 +1,6 @@
 /** The identity behind a token answer: the verified ID token's claims for OIDC providers, else userinfo. */
 
+import { guarded } from '../../core/oauth/guard';
 import { type Identity, identityFromClaims, identityFromUserinfo } from '../../core/oauth/identity';
 import type { Provider } from '../../core/oauth/provider';
 import type { ProviderTokens } from '../../core/oauth/tokens';
@@ -15,7 +16,7 @@ export async function readIdentity(provider: Provider, tokens: ProviderTokens): 
     if (!identity.ok) throw invalid();
     return identity.value;
   }
-  const identity = await identityFromUserinfo(provider, tokens.accessToken);
+  const identity = await guarded(provider.name, () => identityFromUserinfo(provider, tokens.accessToken));
   if (!identity.ok) throw identity.error.type === 'unavailable' ? unavailable() : invalid();
   return identity.value;
 }

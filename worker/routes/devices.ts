@@ -1,4 +1,5 @@
 /** The signed-in user's devices: register, list, rename, revoke, and the socket upgrade (DESIGN.md §5). */
+import * as v from 'valibot';
 import {
   findLiveDevice,
   findOwnDevice,
@@ -18,6 +19,7 @@ import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { requireStepUp } from '../auth/step-up';
 import type { RequestContext, SignedInContext } from '../context';
+import { refusedSocket } from '../devices/refused-socket';
 import { deviceView } from '../devices/view';
 import { ApiError, invalidField, orFail } from '../errors';
 import { validate } from '../http/body';
@@ -147,18 +149,20 @@ export const deviceRoutes = [
     access: 'public',
     ipLimit: 'connect',
     responses: {
-      101: { description: 'Switching protocols; the hello / challenge / auth / ready handshake follows.' },
+      101: {
+        description:
+          'Switching protocols; the hello / challenge / auth / ready handshake follows. For an unknown or revoked device the socket is closed at once with 1008 and the reason `unknown or revoked device`.',
+      },
       400: { description: 'Not a WebSocket upgrade.' },
-      404: { description: 'No live device has this id.' },
     },
     async handle({ request, rc, params }) {
-      const { id } = validate(DeviceParams, params);
       if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
         throw new ApiError('invalid_request', 'This path expects a WebSocket upgrade.');
       }
+      const id = v.safeParse(DeviceParams, params);
       // One D1 read decides: random or revoked ids never reach, or create, an actor.
-      const device = await findLiveDevice(rc.env.DB, id);
-      if (!device) throw new ApiError('not_found', 'No such device.');
+      const device = id.success ? await findLiveDevice(rc.env.DB, id.output.id) : undefined;
+      if (!device) return refusedSocket('unknown or revoked device');
       const record = {
         deviceId: device.id,
         userId: device.userId,

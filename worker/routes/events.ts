@@ -12,6 +12,7 @@ import {
 import { decodeCursor, encodeCursor } from '../../core/snapshot-cursor';
 import { appendInputOf } from '../../objects/user/api';
 import { userActor } from '../auth/actor';
+import { admitted } from '../auth/authenticate';
 import { ApiError, invalidField } from '../errors';
 import { route } from '../route';
 
@@ -23,6 +24,7 @@ export const eventRoutes = [
     tag: 'Events',
     access: 'user',
     scope: 'write',
+    admitIn: 'handler',
     body: AppendEvent,
     responses: {
       201: {
@@ -31,7 +33,7 @@ export const eventRoutes = [
       },
       409: {
         description:
-          '`base_version` is not the key’s version: `key`, `version` and `payload` beside `error` are current.',
+          '`base_version` is not the key’s version: `key`, `version` and `payload` beside `error` are current. Or the `id` was used before for a different event (only `id` beside `error`).',
       },
       413: { description: 'The payload is over 32 KiB serialized.' },
       507: { description: 'The user’s log is at its quota (`quota_exceeded`, EVENT_LOG_LIMITS); nothing was stored.' },
@@ -42,7 +44,13 @@ export const eventRoutes = [
           details: [{ path: 'payload', message: 'must be at most 32 KiB serialized' }],
         });
       }
-      const result = await userActor(rc, rc.principal.userId).appendEvent(appendInputOf(body, null));
+      const { userId, sessionId, keyId } = rc.principal;
+      const verdict = await userActor(rc, userId).admitAndAppend(
+        { sessionId, keyId },
+        rc.config.rateLimits.api,
+        appendInputOf(body, null),
+      );
+      const result = admitted(rc, rc.principal, verdict).appended;
       if (result.ok) return reply(201, result.value);
       if (result.error.type === 'conflict') {
         const { id, key, version, payload } = result.error;
@@ -51,6 +59,9 @@ export const eventRoutes = [
         });
       }
       if (result.error.type === 'quota_exceeded') throw new ApiError('quota_exceeded');
+      if (result.error.type === 'id_reused') {
+        throw new ApiError('conflict', 'This id was used for a different event.', { body: { id: result.error.id } });
+      }
       throw invalidField('expires_at', 'is more than 5 minutes in the past');
     },
   }),

@@ -1,6 +1,7 @@
 /** Every route of the API, in one list: the router and the OpenAPI document both read it. */
 import type { AnyRoute } from '../route';
 import { adminRoutes } from './admin';
+import { adminKeyRoutes } from './admin-keys';
 import { adminUserRoutes } from './admin-users';
 import { apiKeyRoutes } from './api-keys';
 import { authRoutes } from './auth';
@@ -8,6 +9,7 @@ import { connectionRoutes } from './connections';
 import { deviceRoutes } from './devices';
 import { docsRoutes } from './docs';
 import { eventRoutes } from './events';
+import { exampleRoutes } from './examples';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { mfaRoutes } from './mfa';
@@ -28,7 +30,10 @@ const apiRoutes: readonly AnyRoute[] = [
   ...oauthRoutes,
   ...connectionRoutes,
   ...adminRoutes,
+  ...adminKeyRoutes,
   ...adminUserRoutes,
 ];
 
-export const routes: readonly AnyRoute[] = [...apiRoutes, ...docsRoutes(apiRoutes)];
+const served: readonly AnyRoute[] = [...apiRoutes, ...exampleRoutes];
+
+export const routes: readonly AnyRoute[] = [...served, ...docsRoutes(served)];

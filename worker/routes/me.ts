@@ -19,6 +19,7 @@ import { requirePassword } from '../auth/password';
 import { currentProfile } from '../auth/profile';
 import { revokeAccess } from '../auth/revoke-access';
 import { ApiError } from '../errors';
+import { dropProviderTokens } from '../oauth/revoke';
 import { noContent, route } from '../route';
 import { requireAcceptablePassword } from './auth';
 
@@ -55,7 +56,8 @@ export const meRoutes = [
   route({
     method: 'POST',
     path: '/v1/me/password',
-    summary: 'Change your password; every other session, API key and device is revoked unless kept',
+    summary:
+      'Change your password; every other session, API key and device, and every provider token, is revoked unless kept',
     tag: 'Account',
     access: 'user',
     scope: 'account',
@@ -80,8 +82,10 @@ export const meRoutes = [
         keepApiKeys: body.keep_api_keys,
         keepDevices: body.keep_devices,
       });
-      await audit(rc, user.id, 'password_changed', { ...revoked });
-      return reply(200, revoked);
+      const connections = body.keep_connections ? 0 : await dropProviderTokens(rc, user.id);
+      const answer = { ...revoked, connections_revoked: connections };
+      await audit(rc, user.id, 'password_changed', answer);
+      return reply(200, answer);
     },
   }),
   route({

@@ -12,7 +12,7 @@ import {
   RegenerateBackupCodes,
 } from '../../core/schemas/mfa';
 import { ReauthRequiredOut, StepUpOnly, withStepUp } from '../../core/schemas/step-up';
-import { newBackupCodes, newTotpSecret, otpauthUri, qrSvg } from '../../core/totp';
+import { newBackupCodes, newTotpSecret, otpauthUri, qrSvg, totpContext } from '../../core/totp';
 import { userIdOf } from '../../core/user-token';
 import { clientInfo, knownUserActor, userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
@@ -20,7 +20,7 @@ import { tokensResponse } from '../auth/issue';
 import { factorPolicy, locked } from '../auth/lockout';
 import { requirePassword } from '../auth/password';
 import { currentProfile } from '../auth/profile';
-import { checkSecondFactor, requireSecondFactor, totpContext, WRONG_CODE } from '../auth/second-factor';
+import { checkSecondFactor, requireSecondFactor, WRONG_CODE } from '../auth/second-factor';
 import { requireStepUp } from '../auth/step-up';
 import type { RequestContext } from '../context';
 import { ApiError, orFail } from '../errors';
@@ -106,7 +106,7 @@ export const mfaRoutes = [
       const profile = await currentProfile(rc);
       if (profile.mfa_enabled) throw mfaAlreadyOn();
       const secret = newTotpSecret();
-      const sealed = await seal(rc.config.dataEncryptionKey, secret, totpContext(userId));
+      const sealed = await seal(rc.config.dataKeys, secret, totpContext(userId));
       // The cached flag can lag behind D1: the database refuses to replace a confirmed secret.
       orFail(await savePendingTotp(rc.env.DB, userId, sealed), { conflict: mfaAlreadyOn });
       await audit(rc, userId, 'mfa_enrolment_started');

@@ -1,0 +1,1 @@
+ALTER TABLE `oauth_accounts` ADD `scope` text;
