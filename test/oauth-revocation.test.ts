@@ -140,6 +140,8 @@ describe('provider tokens are revoked at the provider when they are dropped', ()
       ctx.storage.sql.exec('UPDATE oauth_refresh SET due_at = ?', Date.now() - 1);
     });
     const grants = acme.refreshGrants();
+    // The password change's audit entries scheduled the actor's backup, due first: it runs, then the refresh job.
+    await runDurableObjectAlarm(env.USER.getByName(user.user.id));
     await runDurableObjectAlarm(env.USER.getByName(user.user.id));
     expect(acme.refreshGrants()).toBe(grants);
     const tracked = await runInDurableObject(env.USER.getByName(user.user.id), (_i, ctx) =>
