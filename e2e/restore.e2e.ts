@@ -1,7 +1,7 @@
 /**
  * The restore drill with the real command: a backup made by a running Worker (D1 export and the
  * users' own log exports to R2), restored by `npm run restore` from its state directory into a
- * fresh one, then served again: users sign in and replay the same events.
+ * fresh one, then served again: users sign in, replay the same events and see the same audit trail.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -25,6 +25,7 @@ interface User {
   email: string;
   hash: string;
   count: number;
+  audit: unknown[];
 }
 const users: User[] = [];
 let prefix = '';
@@ -54,6 +55,13 @@ async function replayHash(base: string, access: string): Promise<{ hash: string;
   return { hash: createHash('sha256').update(JSON.stringify(events)).digest('hex'), count: events.length };
 }
 
+/** The user's audit trail, newest first (one page holds it). */
+async function auditOf(base: string, access: string): Promise<unknown[]> {
+  const page = await api(base, '/v1/me/audit?limit=100', { token: access });
+  expect(page.status).toBe(200);
+  return page.body.events as unknown[];
+}
+
 const restore = (args: string[]) =>
   spawnSync(process.execPath, ['scripts/restore.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 240_000 });
 
@@ -69,7 +77,7 @@ beforeAll(async () => {
         const body = { id: `e-${n}`, stream: 's', key: n % 2 ? `k${n % 5}` : undefined, payload: { n, u } };
         expect((await api(server.url, '/v1/events', { method: 'POST', token: access, body })).status).toBe(201);
       }
-      users.push({ email, ...(await replayHash(server.url, access)) });
+      users.push({ email, ...(await replayHash(server.url, access)), audit: await auditOf(server.url, access) });
     }
     // Each actor exports a second after its last append; then a backup covers both.
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -97,7 +105,7 @@ describe('npm run restore', () => {
   it('verifies without loading anything in a dry run', () => {
     const outcome = restore([prefix, '--source-state', source, '--target-state', target, '--dry-run']);
     expect(outcome.stderr).toBe('');
-    expect(outcome.stdout).toMatch(/Verified: \d+ tables \(\d+ rows\), 2 users \(55 events\)\./);
+    expect(outcome.stdout).toMatch(/Verified: \d+ tables \(\d+ rows\), 2 users \(55 events, 2 audit entries\)\./);
     expect(outcome.status).toBe(0);
   });
 
@@ -106,7 +114,7 @@ describe('npm run restore', () => {
     expect(outcome.status, outcome.stderr).toBe(0);
     expect(outcome.stdout).toMatch(/users loaded: 2\/2, 55 events/);
     expect(outcome.stdout).toMatch(
-      /Restored backups\/.+ in \d+\.\d s: \d+ tables \(\d+ rows\), 2 users \(55 events, \d+ events\/s\)/,
+      /Restored backups\/.+ in \d+\.\d s: \d+ tables \(\d+ rows\), 2 users \(55 events, \d+ events\/s; 2 audit entries\)/,
     );
     const server = await startDevServer(root, {}, { state: target });
     try {
@@ -116,10 +124,12 @@ describe('npm run restore', () => {
           body: { email: user.email, password: PASSWORD },
         });
         expect(login.status).toBe(200);
-        expect(await replayHash(server.url, login.body.access_token as string)).toEqual({
-          hash: user.hash,
-          count: user.count,
-        });
+        const access = login.body.access_token as string;
+        expect(await replayHash(server.url, access)).toEqual({ hash: user.hash, count: user.count });
+        // The backup's trail, and the sign-in just made on top of it.
+        const audit = (await auditOf(server.url, access)) as { type: string }[];
+        expect(audit.slice(1)).toEqual(user.audit);
+        expect(audit[0]!.type).toBe('login_succeeded');
       }
     } finally {
       await server.stop();
@@ -153,7 +163,7 @@ describe('npm run restore', () => {
       await close();
     }
     const outcome = restore([prefix, '--from-dir', copy, '--target-state', join(dir, 'unused'), '--dry-run']);
-    expect(outcome.stdout).toMatch(/Verified: \d+ tables \(\d+ rows\), 2 users \(55 events\)\./);
+    expect(outcome.stdout).toMatch(/Verified: \d+ tables \(\d+ rows\), 2 users \(55 events, 2 audit entries\)\./);
     expect(outcome.status).toBe(0);
   });
 

@@ -19,7 +19,14 @@ import { AttemptGuard, type GuardState } from './shared/attempt-guard';
 import { hitCounter } from './shared/counters';
 import { migrate } from './shared/migrate';
 import { failureReporter } from './shared/report';
-import { type AuditCursor, type AuditEntry, type AuditInput, AuditTrail } from './user/audit-trail';
+import {
+  type AuditCursor,
+  type AuditEntry,
+  type AuditInput,
+  type AuditLoad,
+  type AuditLoadFailure,
+  AuditTrail,
+} from './user/audit-trail';
 import { Courier } from './user/courier';
 import {
   type Ack,
@@ -112,10 +119,11 @@ export class UserObject extends DurableObject<Env> {
     this.presence = new Presence(sql);
     this.auditTrail = new AuditTrail(
       sql,
-      this.ctx.storage.kv,
+      this.ctx.storage,
       this.env.DB,
       this.userId,
       () => configFrom(this.env).auditRetentionDays * 86_400_000,
+      () => this.scheduleExport(),
     );
     this.profile = new ProfileCache(sql);
     this.tokens = new SingleUseTokens(sql, this.userId);
@@ -344,6 +352,12 @@ export class UserObject extends DurableObject<Env> {
     });
   }
 
+  /** The log and the audit trail changed: the actor's backup runs once the export delay has passed. */
+  private async scheduleExport(): Promise<void> {
+    if (this.erased()) return;
+    await this.scheduler.atLatest('log_export', Date.now() + configFrom(this.env).actorExportDelayMs);
+  }
+
   private exportContext(): ExportContext {
     return {
       sql: this.ctx.storage.sql,
@@ -354,6 +368,7 @@ export class UserObject extends DurableObject<Env> {
         const profile = this.profile.get();
         return profile ? { ...profile } : null;
       },
+      auditRevision: () => this.auditTrail.revision(),
     };
   }
 
@@ -462,7 +477,7 @@ export class UserObject extends DurableObject<Env> {
     const superseding = event.version !== null && event.version > 1 && compactAfterMs !== null;
     const due = Math.min(input.expiresAt ?? Infinity, superseding ? now + compactAfterMs : Infinity);
     if (due !== Infinity) await this.scheduler.atLatest('log_upkeep', due);
-    await this.scheduler.atLatest('log_export', now + configFrom(this.env).actorExportDelayMs);
+    await this.scheduleExport();
     return ok(ack);
   }
 
@@ -513,8 +528,13 @@ export class UserObject extends DurableObject<Env> {
     }
     await this.scheduler.set('oauth_refresh', this.oauthRefresher.nextDue());
     await this.scheduler.atLatest('log_upkeep', Date.now());
-    await this.scheduler.atLatest('log_export', Date.now() + configFrom(this.env).actorExportDelayMs);
+    await this.scheduleExport();
     return done;
+  }
+
+  /** The operator's restore: a batch of a backup's audit trail (user/audit-trail.ts); the trail is exported again. */
+  loadAudit(part: AuditLoad): Promise<Result<{ entries: number }, AuditLoadFailure>> {
+    return this.auditTrail.load(part);
   }
 
   /**
@@ -555,6 +575,7 @@ export class UserObject extends DurableObject<Env> {
 
   // ─── The audit trail ───────────────────────────────────────────────────────────────────
 
+  /** Writes an entry; the actor's backup is scheduled as after an append. */
   recordAudit(input: AuditInput): Promise<void> {
     return this.auditTrail.record(input);
   }

@@ -3,8 +3,8 @@
  * fresh local one. Everything is verified first (every D1 table's and every user's objects
  * against their manifests: SHA-256, row and event counts); any mismatch refuses the whole
  * restore. Then the D1 migrations are applied to the target, the D1 tables loaded in one
- * transaction (the target's backup log, `backups`, is kept), and each user's event log loaded
- * into their actor through the operator endpoints, with progress and a summary.
+ * transaction (the target's backup log, `backups`, is kept), and each user's audit trail and
+ * event log loaded into their actor through the operator endpoints, with progress and a summary.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,9 +23,10 @@ import { applyMigrations, executeFile, type Outcome, type Target, userCount } fr
 
 const USAGE = `Usage: npm run restore -- <prefix> [options]
 
-Restores one backup run: the D1 tables and every user's event log. Verifies every object
-first (SHA-256, row and event counts), applies the D1 migrations to the target, loads D1,
-then loads each user's log into their actor, printing progress and a summary.
+Restores one backup run: the D1 tables and every user's audit trail and event log. Verifies
+every object first (SHA-256, row, entry and event counts), applies the D1 migrations to the
+target, loads D1, then loads each user's trail and log into their actor, printing progress
+and a summary.
 
   <prefix>               the run to restore: backups/<timestamp>/ (or just <timestamp>)
 
@@ -40,7 +41,8 @@ Where it goes:
   --target-state <dir>   local wrangler state to restore into (default .wrangler/state); a new
                          or empty directory makes a fresh environment
   --target-url <url>     with --remote: the deployed Worker, whose operator endpoints load the logs
-  --replace              restore over a target that already holds users (replaces their data)
+  --replace              restore over a target that already holds users (replaces their data,
+                         their logs and audit trails)
   --yes                  confirm a --remote restore
 
   --database <name>      D1 binding or name (default DB)
@@ -135,6 +137,7 @@ try {
   const actors = await verifyActors(read, cuts, report);
   if (!actors.ok) refuse(`refusing to restore: ${actors.message}`);
   const events = actors.users.reduce((n, u) => n + u.cut.events, 0);
+  const entries = actors.users.reduce((n, u) => n + (u.audit?.entries ?? 0), 0);
   const statements = restoreStatements(loaded.value, KEEP_TARGET_TABLES);
   if (!statements.ok)
     refuse(`refusing to restore: a row of ${statements.error.table} is too large for one SQL statement`);
@@ -142,7 +145,7 @@ try {
     ? `; ${actors.skipped.length} skipped, without exports: ${actors.skipped.join(', ')}`
     : '';
   report(
-    `Verified: ${loaded.value.tables.length} tables (${rows} rows), ${actors.users.length} users (${events} events)${skipped}.`,
+    `Verified: ${loaded.value.tables.length} tables (${rows} rows), ${actors.users.length} users (${events} events, ${entries} audit entries)${skipped}.`,
   );
   if (options['dry-run']) {
     report('Dry run: the backup is intact; nothing was loaded.');
@@ -174,7 +177,7 @@ try {
       );
     }
 
-    report(`Loading ${actors.users.length} users’ logs (${events} events) …`);
+    report(`Loading ${actors.users.length} users’ audit trails (${entries} entries) and logs (${events} events) …`);
     let loadedActors: Awaited<ReturnType<typeof loadActors>>;
     if (options.remote) {
       loadedActors = await loadActors(
@@ -199,7 +202,8 @@ try {
     const rate = Math.round(loadedActors.events / Math.max(loadedActors.ms / 1000, 0.001));
     report(
       `Restored ${prefix} into ${where} in ${seconds.toFixed(1)} s: ${loaded.value.tables.length - KEEP_TARGET_TABLES.length} tables ` +
-        `(${rows} rows), ${loadedActors.users} users (${loadedActors.events} events, ${rate} events/s); kept its backups table.`,
+        `(${rows} rows), ${loadedActors.users} users (${loadedActors.events} events, ${rate} events/s; ` +
+        `${loadedActors.audit} audit entries); kept its backups table.`,
     );
   }
 } catch (error) {

@@ -1,13 +1,20 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { type ActorState, segmentKey, type UserManifest, userManifestKey, userRoot } from '../core/backup/actor-format';
+import {
+  type ActorState,
+  auditKey,
+  segmentKey,
+  type UserManifest,
+  userManifestKey,
+  userRoot,
+} from '../core/backup/actor-format';
 import { sha256Hex } from '../core/backup/load';
 import { gunzip } from '../core/backup/ndjson';
 import type { BackupOut } from '../core/schemas/admin';
 import { exportLog } from '../objects/user/log-export';
 import { backupNow, listKeys, readBytes, readManifest, readRows } from './backup-helpers';
-import { call, signup, type Tokens } from './helpers';
+import { auditTrail, call, login, signup, type Tokens } from './helpers';
 import { outboxDrained } from './mail';
 
 /** Runs the user actor's alarm once the signup's mail has left, so the forced alarm is the export's. */
@@ -37,10 +44,15 @@ async function userManifest(user: Tokens): Promise<UserManifest> {
   return JSON.parse(new TextDecoder().decode(bytes)) as UserManifest;
 }
 
+const revisionOf = (state: DurableObjectState) => state.storage.kv.get<number>('audit:revision') ?? 0;
+
 const exportRow = (user: Tokens) =>
   env.DB.prepare('SELECT chain, last_seq, events, segments FROM user_exports WHERE user_id = ?1')
     .bind(user.user.id)
     .first();
+
+const auditRow = (user: Tokens) =>
+  env.DB.prepare('SELECT audit_key, audit_entries FROM user_exports WHERE user_id = ?1').bind(user.user.id).first();
 
 describe('each user actor exports its own log', () => {
   it('writes a base segment of every event, its state and a manifest from its alarm after an append', async () => {
@@ -78,7 +90,14 @@ describe('each user actor exports its own log', () => {
     const keys = await listKeys(userRoot(user.user.id));
     const again = await runInDurableObject(actor(user), (_instance, state) =>
       exportLog(
-        { sql: state.storage.sql, bucket: env.BACKUPS, db: env.DB, userId: user.user.id, profile: () => null },
+        {
+          sql: state.storage.sql,
+          bucket: env.BACKUPS,
+          db: env.DB,
+          userId: user.user.id,
+          profile: () => null,
+          auditRevision: () => revisionOf(state),
+        },
         Date.now(),
       ),
     );
@@ -110,13 +129,15 @@ describe('each user actor exports its own log', () => {
       db,
       userId: user.user.id,
       profile: () => null,
+      auditRevision: () => revisionOf(state),
     });
     await runInDurableObject(actor(user), async (_instance, state) => {
       await expect(exportLog(context(brokenDb, state), Date.now())).rejects.toThrow(/disk full/);
     });
     expect(await exportRow(user)).toBeNull();
     const keys = await listKeys(userRoot(user.user.id));
-    expect(keys).toHaveLength(3);
+    // The segment, its state, the audit trail and the manifest.
+    expect(keys).toHaveLength(4);
     await runInDurableObject(actor(user), (_instance, state) => exportLog(context(env.DB, state), Date.now()));
     expect(await exportRow(user)).toEqual({ chain: 1, last_seq: 2, events: 2, segments: 1 });
     expect(await listKeys(userRoot(user.user.id))).toEqual(keys);
@@ -155,7 +176,7 @@ describe('each user actor exports its own log', () => {
     expect(chains).toEqual([2]);
     expect(manifest.segments[0]).toMatchObject({ kind: 'base', chain: 2, after: 0, last_seq: 34, events: 34 });
     const keys = await listKeys(userRoot(user.user.id));
-    expect(keys.filter((key) => key.includes('-000000000001-'))).toEqual([]);
+    expect(keys.filter((key) => /\/(log|state)-000000000001-/.test(key))).toEqual([]);
     expect(await exportRow(user)).toEqual({ chain: 2, last_seq: 34, events: 34, segments: 1 });
   });
 
@@ -174,7 +195,7 @@ describe('each user actor exports its own log', () => {
     const user = await signup();
     await append(user, 2);
     await alarmAfterMail(user.user.id);
-    expect((await listKeys(userRoot(user.user.id))).length).toBe(3);
+    expect((await listKeys(userRoot(user.user.id))).length).toBe(4);
     const erased = await call('/v1/me', {
       method: 'DELETE',
       token: user.access_token,
@@ -203,5 +224,84 @@ describe('a backup run covers the user actors', () => {
     expect(run.tables.map((t) => t.name)).toContain('user_exports');
     const manifest = await readManifest(run.prefix);
     expect(manifest.actors).toEqual({ table: 'user_exports', users: expected!.users, events: expected!.events });
+  });
+});
+
+describe('the audit trail is part of the user actor’s backup', () => {
+  const jobDue = (user: Tokens) =>
+    runInDurableObject(actor(user), (_instance, state) =>
+      state.storage.sql
+        .exec<{ due_at: number }>("SELECT due_at FROM scheduled_jobs WHERE job = 'log_export'")
+        .toArray()
+        .map((row) => row.due_at),
+    );
+  const revision = (user: Tokens) => runInDurableObject(actor(user), (_instance, state) => revisionOf(state));
+
+  it('schedules the export when an entry is written, with the delay of an append', async () => {
+    const user = await signup();
+    await runDurableObjectAlarm(actor(user));
+    expect(await jobDue(user)).toEqual([]);
+    const before = Date.now();
+    await actor(user).recordAudit({ type: 'logout' });
+    const [due] = await jobDue(user);
+    // ACTOR_EXPORT_DELAY_S is 60.
+    expect(due).toBeGreaterThanOrEqual(before + 60_000);
+    expect(due).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+
+  it('writes the whole trail as its own object in the manifest, even when no event was appended', async () => {
+    const user = await signup();
+    expect((await login(user.email, user.password)).status).toBe(200);
+    expect(await runDurableObjectAlarm(actor(user))).toBe(true);
+    const manifest = await userManifest(user);
+    // An empty log still gets a base, so the trail has a chain to be reported with.
+    expect(manifest.segments.map((s) => [s.chain, s.kind, s.last_seq, s.events])).toEqual([[1, 'base', 0, 0]]);
+    expect(manifest.audit).toHaveLength(1);
+    const [audit] = manifest.audit;
+    expect(audit).toMatchObject({ chain: 1, revision: await revision(user), entries: 2 });
+    expect(audit!.key).toBe(auditKey(user.user.id, 1, audit!.revision));
+    expect(await sha256Hex((await readBytes(audit!.key))!)).toBe(audit!.sha256);
+    const rows = await readRows(audit!.key);
+    const trail = await auditTrail(user.user.id);
+    expect(rows).toEqual(trail.map((e) => ({ ...e, details: e.details ? JSON.stringify(e.details) : null })));
+    expect(rows.map((row) => row.type)).toEqual(['signup', 'login_succeeded']);
+    expect(await auditRow(user)).toEqual({ audit_key: audit!.key, audit_entries: 2 });
+    expect(await exportRow(user)).toEqual({ chain: 1, last_seq: 0, events: 0, segments: 1 });
+  });
+
+  it('writes the trail again only when it changed, with the log or without it', async () => {
+    const user = await signup();
+    await append(user, 2);
+    await runDurableObjectAlarm(actor(user));
+    const keys = await listKeys(userRoot(user.user.id));
+    await append(user, 1, 'more');
+    await runDurableObjectAlarm(actor(user));
+    const afterAppend = await listKeys(userRoot(user.user.id));
+    // A delta and its state; the trail did not change, so no new audit object.
+    expect(afterAppend.filter((key) => key.includes('/audit-'))).toEqual(keys.filter((key) => key.includes('/audit-')));
+    await actor(user).recordAudit({ type: 'session_revoked', details: { session_id: 's1' } });
+    await runDurableObjectAlarm(actor(user));
+    const manifest = await userManifest(user);
+    expect(manifest.segments).toHaveLength(2);
+    const latest = manifest.audit.at(-1)!;
+    expect(latest).toMatchObject({ revision: await revision(user), entries: 2 });
+    expect((await readRows(latest.key)).at(-1)).toMatchObject({
+      type: 'session_revoked',
+      details: '{"session_id":"s1"}',
+    });
+    expect(await auditRow(user)).toEqual({ audit_key: latest.key, audit_entries: 2 });
+    // A backup of this file started before the first trail was superseded: it may still need it.
+    expect(manifest.audit).toHaveLength(2);
+  });
+
+  it('never writes a secret into the trail’s object', async () => {
+    const user = await signup();
+    const signedIn = (await (await login(user.email, user.password)).json()) as { refresh_token: string };
+    await runDurableObjectAlarm(actor(user));
+    const [audit] = (await userManifest(user)).audit;
+    const text = new TextDecoder().decode(await gunzip((await readBytes(audit!.key))!));
+    for (const secret of [user.password, user.refresh_token, signedIn.refresh_token]) {
+      expect(text).not.toContain(secret.split('.').at(-1)!);
+    }
   });
 });

@@ -64,9 +64,10 @@ describe('actor storage migrations', () => {
 
   it('are how the user actor builds its tables', async () => {
     expect(await storageOf(env.USER.getByName('migrations-user'))).toEqual({
-      version: 6,
+      version: 7,
       tables: [
         'api_key_usage',
+        'audit_exports',
         'audit_log',
         'counters',
         'device_presence',

@@ -60,13 +60,14 @@ describe('a scheduled backup export', () => {
     expect(manifest.prefix).toMatch(/^backups\/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\/$/);
     expect(Date.parse(manifest.finished_at)).toBeGreaterThanOrEqual(Date.parse(manifest.started_at));
     expect(manifest.schema).toEqual({
-      migration: '0004_outbox_dead.sql',
+      migration: '0005_user_exports_audit.sql',
       migrations: [
         '0000_init.sql',
         '0001_email_verified_at.sql',
         '0002_actor_exports.sql',
         '0003_oauth_scope.sql',
         '0004_outbox_dead.sql',
+        '0005_user_exports_audit.sql',
       ],
     });
   });

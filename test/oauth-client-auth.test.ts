@@ -147,6 +147,8 @@ describe('client authentication at the token endpoint', () => {
       // The signup's verification mail leaves first, so the forced alarm is the refresh's.
       await outboxDrained(tokens.user.id);
       const stub = env.USER.getByName(tokens.user.id);
+      // The sign-in's audit entries scheduled the actor's backup, due first: it runs now.
+      await runDurableObjectAlarm(stub);
       await env.DB.prepare('UPDATE oauth_accounts SET expires_at = ? WHERE user_id = ?')
         .bind(Date.now() + 60_000, tokens.user.id)
         .run();

@@ -46,6 +46,8 @@ describe('provider token refresh (user actor alarm)', () => {
     await runInDurableObject(env.USER.getByName(tokens.user.id), (instance) => void Reflect.set(instance, 'env', e));
     // The signup's verification mail leaves first, so the alarm is the refresh's.
     await outboxDrained(tokens.user.id);
+    // The sign-in's audit entries scheduled the actor's backup, due first: it runs now, leaving the refresh's alarm.
+    await runDurableObjectAlarm(env.USER.getByName(tokens.user.id));
     return tokens.user.id;
   }
 
@@ -67,6 +69,13 @@ describe('provider token refresh (user actor alarm)', () => {
       .first<Row>();
   const refreshCalls = (fake: FakeProvider) => fake.requests.filter((r) => r === 'POST /token').length;
   const audits = (userId: string) => auditDetails(userId, 'oauth_reauth_required');
+  const jobsOf = (userId: string) =>
+    runInDurableObject(env.USER.getByName(userId), (_instance, ctx) =>
+      ctx.storage.sql
+        .exec<{ job: string }>('SELECT job FROM scheduled_jobs ORDER BY job')
+        .toArray()
+        .map((r) => r.job),
+    );
   const alarmOf = (userId: string) =>
     runInDurableObject(env.USER.getByName(userId), (_instance, ctx) => ctx.storage.getAlarm());
 
@@ -116,7 +125,8 @@ describe('provider token refresh (user actor alarm)', () => {
     await runDurableObjectAlarm(env.USER.getByName(userId));
     expect((await row(userId, 'refusing'))?.status).toBe('reauth_required');
     expect(await audits(userId)).toEqual([{ provider: 'refusing', reason: 'rejected' }]);
-    expect(await alarmOf(userId)).toBeNull();
+    // No refresh is left to schedule: the alarm is the backup of that audit entry's.
+    expect(await jobsOf(userId)).toEqual(['log_export']);
   });
 
   it('retries, then after repeated failed runs marks reauth_required and opens the provider’s breaker', async () => {

@@ -142,6 +142,8 @@ describe('provider tokens are revoked at the provider when they are dropped', ()
     });
     const grants = acme.refreshGrants();
     await outboxDrained(user.user.id); // the password_changed notice goes first
+    // The password change's audit entries scheduled the actor's backup, due first: it runs, then the refresh job.
+    await runDurableObjectAlarm(env.USER.getByName(user.user.id));
     await runDurableObjectAlarm(env.USER.getByName(user.user.id));
     expect(acme.refreshGrants()).toBe(grants);
     const tracked = await runInDurableObject(env.USER.getByName(user.user.id), (_i, ctx) =>

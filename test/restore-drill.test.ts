@@ -8,7 +8,7 @@ import { httpSink } from '../core/backup/actor-sink';
 import { type LoadedExport, loadExport, type ObjectReader } from '../core/backup/load';
 import { restoreStatements } from '../core/backup/restore-sql';
 import { backupNow, backupRow, readBytes, snapshot } from './backup-helpers';
-import { BASE, call, expectError, freshIp, login, signup, type Tokens } from './helpers';
+import { auditTrail, BASE, call, expectError, freshIp, login, signup, type Tokens } from './helpers';
 import { outboxDrained } from './mail';
 
 /** Runs the user actor's alarm once the signup's mail has left, so the forced alarm is the export's. */
@@ -52,7 +52,11 @@ async function dataTables(loaded: LoadedExport): Promise<string[]> {
 
 describe('the restore drill: back up, wipe, restore into a fresh environment, compare', () => {
   const users: (Tokens & { email: string; password: string })[] = [];
+  /** Signed up and signed in, never appended an event: the backup holds their trail all the same. */
+  let quiet: Tokens & { email: string; password: string };
+  const everyone = () => [...users, quiet];
   const before = new Map<string, { events: unknown[]; hash: string }>();
+  const auditBefore = new Map<string, unknown[]>();
   const tablesBefore = new Map<string, string[]>();
   let loaded: LoadedExport;
 
@@ -69,29 +73,40 @@ describe('the restore drill: back up, wipe, restore into a fresh environment, co
         };
         expect((await call('/v1/events', { method: 'POST', token: user.access_token, body })).status).toBe(201);
       }
+      await actor(user.user.id).recordAudit({
+        type: 'login_failed',
+        ip: '203.0.113.9',
+        userAgent: `drill/${u} é`,
+        details: { reason: 'wrong_password', attempt: u, nested: { ok: false } },
+      });
       // Half the events exported in one segment, the rest in a second.
       if (u === 1) await alarmAfterMail(user.user.id);
     }
+    // The trail changes after its first export too.
+    await actor(users[1]!.user.id).recordAudit({ type: 'logout' });
     await call('/v1/events', {
       method: 'POST',
       token: users[1]!.access_token,
       body: { id: 'late', stream: 'notes', key: 'item-1', payload: 'after the first export' },
     });
-    for (const user of users) await alarmAfterMail(user.user.id);
+    quiet = await signup({ name: 'Quiet' });
+    expect((await login(quiet.email, quiet.password)).status).toBe(200);
+    for (const user of everyone()) await alarmAfterMail(user.user.id);
     const id = await backupNow();
     const prefix = (await backupRow(id))!.prefix as string;
     const result = await loadExport(prefix, read);
     if (!result.ok) throw new Error(JSON.stringify(result.error));
     loaded = result.value;
     for (const name of await dataTables(loaded)) tablesBefore.set(name, await snapshot(name));
-    for (const user of users) {
+    for (const user of everyone()) {
       const events = await replayAll(user.access_token);
       before.set(user.user.id, { events, hash: await digest(events) });
+      auditBefore.set(user.user.id, await auditTrail(user.user.id));
     }
 
     // A fresh environment: empty D1 tables and empty user actors. Only R2 (the backup) is left.
     for (const name of [...(await dataTables(loaded))].reverse()) await env.DB.prepare(`DELETE FROM "${name}"`).run();
-    for (const user of users) {
+    for (const user of everyone()) {
       await runInDurableObject(actor(user.user.id), (_instance, state) => state.storage.deleteAll());
       await evictDurableObject(actor(user.user.id));
     }
@@ -100,16 +115,23 @@ describe('the restore drill: back up, wipe, restore into a fresh environment, co
 
   it('covers every user with the events they had', () => {
     const cuts = cutsOf(loaded);
-    expect(cuts.map((c) => c.userId).sort()).toEqual(users.map((u) => u.user.id).sort());
-    for (const cut of cuts) expect(cut.events).toBe(before.get(cut.userId)!.events.length);
+    expect(cuts.map((c) => c.userId).sort()).toEqual(
+      everyone()
+        .map((u) => u.user.id)
+        .sort(),
+    );
+    for (const cut of cuts) {
+      expect(cut.events).toBe(before.get(cut.userId)!.events.length);
+      expect(cut.audit?.entries).toBe(auditBefore.get(cut.userId)!.length);
+    }
     expect(loaded.manifest.actors).toEqual({
       table: 'user_exports',
-      users: 3,
+      users: 4,
       events: [...before.values()].reduce((n, b) => n + b.events.length, 0),
     });
   });
 
-  it('restores D1 and every user’s log; rows, counts and hashes match, and users sign in and replay', async () => {
+  it('restores D1, every user’s audit trail and log; rows, counts and hashes match, and users sign in and replay', async () => {
     const statements = restoreStatements(loaded, ['backups']);
     if (!statements.ok) throw new Error(statements.error.type);
     await env.DB.batch(statements.value.map((sql) => env.DB.prepare(sql)));
@@ -123,8 +145,13 @@ describe('the restore drill: back up, wipe, restore into a fresh environment, co
     }
     for (const user of verified) {
       const done = await loadUser(read, sink(), user, false);
-      expect(done).toEqual({ ok: true, value: { events: user.cut.events, head: user.cut.lastSeq } });
+      expect(done).toEqual({
+        ok: true,
+        value: { events: user.cut.events, head: user.cut.lastSeq, audit: user.cut.audit!.entries },
+      });
     }
+    for (const user of everyone()) expect(await auditTrail(user.user.id)).toEqual(auditBefore.get(user.user.id));
+    expect((await auditTrail(quiet.user.id)).map((e) => e.type)).toEqual(['signup', 'login_succeeded']);
 
     for (const user of users) {
       const signedIn = await login(user.email, user.password);
@@ -148,15 +175,48 @@ describe('the restore drill: back up, wipe, restore into a fresh environment, co
     }
   });
 
-  it('refuses to load over a log that holds events unless told to replace it', async () => {
+  it('refuses to load over a trail and log that hold entries unless told to replace them', async () => {
     const user = users[0]!;
     const cut = cutsOf(loaded).find((c) => c.userId === user.user.id)!;
     const verified = await verifyUser(read, cut);
     if (!verified.ok) throw new Error('not verified');
+    const trail = await auditTrail(user.user.id);
     const refused = await loadUser(read, sink(), verified.value, false);
     expect(refused).toMatchObject({ ok: false, error: { type: 'refused', userId: user.user.id } });
+    expect(await auditTrail(user.user.id)).toEqual(trail);
     const replaced = await loadUser(read, sink(), verified.value, true);
-    expect(replaced).toEqual({ ok: true, value: { events: cut.events, head: cut.lastSeq } });
+    expect(replaced).toEqual({ ok: true, value: { events: cut.events, head: cut.lastSeq, audit: cut.audit!.entries } });
+    // The sign-in since the restore is gone again: the trail is the backup's.
+    expect(await auditTrail(user.user.id)).toEqual(auditBefore.get(user.user.id));
+  });
+
+  it('refuses a user whose audit trail does not match its hash or count, before loading anything', async () => {
+    const cut = cutsOf(loaded)[1]!;
+    const tampered: ObjectReader = async (key) => {
+      const bytes = await readBytes(key);
+      if (key !== cut.audit!.key || !bytes) return bytes;
+      const copy = bytes.slice();
+      copy[copy.length - 1]! ^= 0xff;
+      return copy;
+    };
+    expect(await verifyUser(tampered, cut)).toMatchObject({
+      ok: false,
+      error: { type: 'hash_mismatch', key: cut.audit!.key },
+    });
+    expect(await verifyUser(async (key) => (key === cut.audit!.key ? null : readBytes(key)), cut)).toMatchObject({
+      ok: false,
+      error: { type: 'missing_object', key: cut.audit!.key },
+    });
+    expect(await verifyUser(read, { ...cut, audit: { ...cut.audit!, entries: cut.audit!.entries - 1 } })).toMatchObject(
+      { ok: false, error: { type: 'audit_count_mismatch' } },
+    );
+    expect(await verifyUser(read, { ...cut, audit: { key: `${cut.audit!.key}x`, entries: 1 } })).toMatchObject({
+      ok: false,
+      error: { type: 'missing_object' },
+    });
+    // A run made before the trail was backed up restores the log alone.
+    const older = await verifyUser(read, { ...cut, audit: null });
+    expect(older).toMatchObject({ ok: true, value: { audit: null } });
   });
 
   it('refuses a user whose segment does not match its hash, before loading anything', async () => {
@@ -301,5 +361,82 @@ describe('the operator’s log load endpoints', () => {
       call(`/v1/admin/users/${user.user.id}/log/complete`, { method: 'POST', token: env.ADMIN_TOKEN, body });
     await expectError(await complete({ chain: 1, horizon: -1, last_seq: 1, key_versions: [] }), 400, 'invalid_request');
     await expectError(await complete({ last_seq: 1 }), 400, 'invalid_request');
+  });
+});
+
+describe('the operator’s audit trail load endpoint', () => {
+  let user: Tokens & { email: string; password: string };
+  const load = (body: unknown, id = user.user.id, token = env.ADMIN_TOKEN) =>
+    call(`/v1/admin/users/${id}/audit`, { method: 'POST', token, body });
+  const entry = (n: number) => ({
+    id: `audit-${n}`,
+    type: 'login_succeeded',
+    ip: '198.51.100.7',
+    user_agent: 'restore/1',
+    details: JSON.stringify({ n }),
+    created_at: 1_764_000_000_000 + n,
+  });
+
+  beforeAll(async () => {
+    user = await signup();
+  });
+
+  it('refuses a first batch over a trail that holds entries (nothing changes), and replaces it when told', async () => {
+    const trail = await auditTrail(user.user.id);
+    expect(trail.map((e) => e.type)).toEqual(['signup']);
+    await expectError(await load({ entries: [entry(1)], first: true }), 409, 'conflict');
+    expect(await auditTrail(user.user.id)).toEqual(trail);
+    const replaced = await load({ entries: [entry(1), entry(2)], first: true, replace: true });
+    expect(await replaced.json()).toEqual({ entries: 2 });
+    expect((await auditTrail(user.user.id)).map((e) => e.id)).toEqual(['audit-1', 'audit-2']);
+  });
+
+  it('stores later batches by id, so a batch sent twice is stored once, and schedules the export', async () => {
+    expect(await (await load({ entries: [entry(3)], first: false })).json()).toEqual({ entries: 3 });
+    expect(await (await load({ entries: [entry(3)], first: false })).json()).toEqual({ entries: 3 });
+    const [restored] = (await auditTrail(user.user.id)).filter((e) => e.id === 'audit-3');
+    expect(restored).toEqual({ ...entry(3), details: { n: 3 } });
+    expect(await runDurableObjectAlarm(actor(user.user.id))).toBe(true);
+    const manifest = JSON.parse(
+      new TextDecoder().decode((await readBytes(userManifestKey(user.user.id)))!),
+    ) as UserManifest;
+    expect(manifest.audit.at(-1)).toMatchObject({ entries: 3 });
+  });
+
+  it('refuses missing and extra fields, wrong types, huge bodies, unknown users and callers without ADMIN_TOKEN', async () => {
+    for (const body of [
+      {},
+      { entries: [] },
+      { first: true },
+      { entries: [], first: 'yes' },
+      { entries: {}, first: false },
+      { entries: [{ ...entry(9), created_at: -1 }], first: false },
+      { entries: [{ ...entry(9), created_at: '2026-12-02' }], first: false },
+      { entries: [{ ...entry(9), details: { not: 'text' } }], first: false },
+      { entries: [{ ...entry(9), id: '' }], first: false },
+      { entries: [{ ...entry(9), user_agent: 'x'.repeat(513) }], first: false },
+      { entries: [{ ...entry(9), extra: 1 }], first: false },
+      { entries: [entry(9)].map(({ type: _type, ...rest }) => rest), first: false },
+      { entries: [], first: false, extra: true },
+      { entries: Array.from({ length: 5_001 }, (_, n) => entry(n)), first: false },
+    ]) {
+      await expectError(await load(body), 400, 'invalid_request');
+    }
+    await expectError(
+      await load({ entries: [{ ...entry(9), details: 'x'.repeat(9 * 1024 * 1024) }], first: false }),
+      413,
+      'payload_too_large',
+    );
+    await expectError(await load({ entries: [], first: false }, 'no-such-user'), 404, 'not_found');
+    const other = await signup();
+    // A user's own token is no operator token, for their own trail or another user's.
+    await expectError(
+      await load({ entries: [], first: false }, other.user.id, other.access_token),
+      401,
+      'unauthorized',
+    );
+    await expectError(await load({ entries: [], first: false }, user.user.id, other.access_token), 401, 'unauthorized');
+    await expectError(await load({ entries: [], first: false }, user.user.id, ''), 401, 'unauthorized');
+    expect((await auditTrail(user.user.id)).map((e) => e.id)).toEqual(['audit-1', 'audit-2', 'audit-3']);
   });
 });

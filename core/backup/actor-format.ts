@@ -2,7 +2,8 @@
  * The format of each user actor's own backup in R2 (objects/user/log-export.ts writes it, the
  * restore reads it): under `actors/users/<user id>/`, immutable segments of the event log as
  * gzipped NDJSON (a `base` holds every stored event, a `delta` the events after the previous
- * segment), a small gzipped JSON state beside each, and a `manifest.json` listing them.
+ * segment), a small gzipped JSON state beside each, the whole audit trail as gzipped NDJSON
+ * each time it changed, and a `manifest.json` listing them.
  */
 import * as v from 'valibot';
 
@@ -17,6 +18,9 @@ export const segmentKey = (userId: string, chain: number, after: number, last: n
   `${userRoot(userId)}log-${pad(chain)}-${pad(after)}-${pad(last)}.ndjson.gz`;
 export const stateKey = (userId: string, chain: number, last: number): string =>
   `${userRoot(userId)}state-${pad(chain)}-${pad(last)}.json.gz`;
+/** The trail at one revision (each change counts one), numbered under the log's chain as restores move it on. */
+export const auditKey = (userId: string, chain: number, revision: number): string =>
+  `${userRoot(userId)}audit-${pad(chain)}-${pad(revision)}.ndjson.gz`;
 
 const Count = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const Sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256'));
@@ -36,6 +40,18 @@ export const EventLine = v.strictObject({
 });
 export type EventLine = v.InferOutput<typeof EventLine>;
 
+/** One entry of the audit trail, as a line of its object: the row of the actor's `audit_log` table. */
+export const AuditLine = v.strictObject({
+  id: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
+  type: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  ip: v.nullable(v.pipe(v.string(), v.maxLength(1024))),
+  user_agent: v.nullable(v.pipe(v.string(), v.maxLength(512))),
+  /** The details as their JSON text. */
+  details: v.nullable(v.pipe(v.string(), v.maxLength(65_536))),
+  created_at: Count,
+});
+export type AuditLine = v.InferOutput<typeof AuditLine>;
+
 export const Segment = v.object({
   key: v.string(),
   chain: Count,
@@ -51,6 +67,18 @@ export const Segment = v.object({
   written_at: Count,
 });
 export type Segment = v.InferOutput<typeof Segment>;
+
+/** One export of the whole audit trail (bounded by AUDIT_RETENTION_DAYS). */
+export const AuditExport = v.object({
+  key: v.string(),
+  chain: Count,
+  revision: Count,
+  entries: Count,
+  bytes: Count,
+  sha256: Sha256,
+  written_at: Count,
+});
+export type AuditExport = v.InferOutput<typeof AuditExport>;
 
 /** The actor's state beside a segment: no secrets (no refresh keys or token hashes). */
 export const ActorState = v.object({
@@ -79,6 +107,8 @@ export const UserManifest = v.object({
   user_id: v.string(),
   updated_at: Count,
   segments: v.array(Segment),
+  /** Absent in manifests written before the audit trail was backed up. */
+  audit: v.optional(v.array(AuditExport), []),
 });
 export type UserManifest = v.InferOutput<typeof UserManifest>;
 

@@ -2,12 +2,15 @@
  * Restoring the user actors of a backup: the cut comes from the run's copy of `user_exports`
  * (one row per user: chain, last seq, events); each user's segments and state are checked
  * against their manifest (SHA-256, event counts, seq ranges) before anything is loaded, then
- * loaded in batches through an ActorSink (the operator endpoints).
+ * loaded in batches through an ActorSink (the operator endpoints). The same row names the audit
+ * trail's object of the same export, checked and loaded the same way.
  */
 import * as v from 'valibot';
 import { err, ok, type Result } from '../result.ts';
 import {
   ActorState,
+  type AuditExport,
+  AuditLine,
   EventLine,
   type Segment,
   segmentsFor,
@@ -25,13 +28,19 @@ export interface UserCut {
   chain: number;
   lastSeq: number;
   events: number;
+  /** The audit trail's object and entries; null for runs made before the trail was backed up. */
+  audit: { key: string; entries: number } | null;
 }
 
 export interface VerifiedUser {
   cut: UserCut;
   segments: Segment[];
   state: ActorState;
+  audit: AuditExport | null;
 }
+
+export type Refused = { type: 'refused'; status: number; message: string };
+type Part<T> = { first: boolean; replace: boolean } & T;
 
 export type ActorFailure =
   /** The user's folder has no manifest: erased since the run (erasure deletes it), or lost. */
@@ -40,14 +49,13 @@ export type ActorFailure =
   | { type: 'bad_object'; key: string; reason: string }
   | { type: 'hash_mismatch'; key: string; expected: string; actual: string }
   | { type: 'incomplete_chain'; userId: string; chain: number; lastSeq: number }
-  | { type: 'event_count_mismatch'; key: string; expected: number; actual: number };
+  | { type: 'event_count_mismatch'; key: string; expected: number; actual: number }
+  | { type: 'audit_count_mismatch'; key: string; expected: number; actual: number };
 
 /** Where restored logs go: the operator endpoints, over HTTP (core/backup/actor-sink.ts). */
 export interface ActorSink {
-  load(
-    userId: string,
-    part: { events: EventLine[]; first: boolean; replace: boolean },
-  ): Promise<Result<{ events: number }, { type: 'refused'; status: number; message: string }>>;
+  load(userId: string, part: Part<{ events: EventLine[] }>): Promise<Result<{ events: number }, Refused>>;
+  loadAudit(userId: string, part: Part<{ entries: AuditLine[] }>): Promise<Result<{ entries: number }, Refused>>;
   complete(
     userId: string,
     state: Pick<ActorState, 'horizon' | 'last_seq' | 'key_versions'> & { chain: number },
@@ -64,6 +72,7 @@ export function cutsOf(loaded: LoadedExport): UserCut[] {
     chain: num(row.chain),
     lastSeq: num(row.last_seq),
     events: num(row.events),
+    audit: typeof row.audit_key === 'string' ? { key: row.audit_key, entries: num(row.audit_entries) } : null,
   }));
 }
 
@@ -126,6 +135,58 @@ export async function readSegment(read: ObjectReader, segment: Segment): Promise
   return ok(events);
 }
 
+/** The audit trail's entries, checked against its manifest entry: hash, count, each line. */
+export async function readAudit(read: ObjectReader, audit: AuditExport): Promise<Result<AuditLine[], ActorFailure>> {
+  const { key } = audit;
+  const bytes = await read(key);
+  if (!bytes) return err({ type: 'missing_object', key });
+  const actual = await sha256Hex(bytes);
+  if (actual !== audit.sha256) return err({ type: 'hash_mismatch', key, expected: audit.sha256, actual });
+  const lines = new TextDecoder().decode(await gunzip(bytes)).split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const entries: AuditLine[] = [];
+  for (const [index, line] of lines.entries()) {
+    let parsed: v.SafeParseResult<typeof AuditLine>;
+    try {
+      parsed = v.safeParse(AuditLine, JSON.parse(line));
+    } catch {
+      return err({ type: 'bad_object', key, reason: `line ${index + 1} is not JSON` });
+    }
+    if (!parsed.success) return err({ type: 'bad_object', key, reason: `line ${index + 1} is not an audit entry` });
+    entries.push(parsed.output);
+  }
+  if (entries.length !== audit.entries) {
+    return err({ type: 'audit_count_mismatch', key, expected: audit.entries, actual: entries.length });
+  }
+  return ok(entries);
+}
+
+/** The cut's audit object from the manifest, checked; null when the cut names none. */
+async function verifyAudit(
+  read: ObjectReader,
+  cut: UserCut,
+  manifest: UserManifest,
+): Promise<Result<AuditExport | null, ActorFailure>> {
+  if (!cut.audit) return ok(null);
+  const manifestKey = userManifestKey(cut.userId);
+  const audit = manifest.audit.find((a) => a.key === cut.audit!.key);
+  if (!audit) return err({ type: 'missing_object', key: cut.audit.key });
+  if (!audit.key.startsWith(userRoot(cut.userId))) {
+    return err({ type: 'bad_object', key: manifestKey, reason: 'points outside the user’s folder' });
+  }
+  const entries = await readAudit(read, audit);
+  if (!entries.ok) return entries;
+  if (entries.value.length !== cut.audit.entries) {
+    return err({
+      type: 'audit_count_mismatch',
+      key: manifestKey,
+      expected: cut.audit.entries,
+      actual: entries.value.length,
+    });
+  }
+  return ok(audit);
+}
+
 /** Checks every object of one user's cut; reads each segment once and keeps none of it. */
 export async function verifyUser(read: ObjectReader, cut: UserCut): Promise<Result<VerifiedUser, ActorFailure>> {
   const manifestKey = userManifestKey(cut.userId);
@@ -156,18 +217,38 @@ export async function verifyUser(read: ObjectReader, cut: UserCut): Promise<Resu
   if (state.value.user_id !== cut.userId || state.value.last_seq !== cut.lastSeq) {
     return err({ type: 'bad_object', key: last.state_key, reason: 'is not the state of this cut' });
   }
-  return ok({ cut, segments, state: state.value });
+  const audit = await verifyAudit(read, cut, manifest.value);
+  if (!audit.ok) return audit;
+  return ok({ cut, segments, state: state.value, audit: audit.value });
 }
 
-/** Loads one verified user's log through the sink, in batches; answers the restored log's count and head. */
+/**
+ * Loads one verified user's audit trail, then their log, through the sink, in batches; answers
+ * the restored log's count and head and the trail's count (null: the cut has no trail).
+ */
 export async function loadUser(
   read: ObjectReader,
   sink: ActorSink,
   user: VerifiedUser,
   replace: boolean,
 ): Promise<
-  Result<{ events: number; head: number }, ActorFailure | { type: 'refused'; userId: string; message: string }>
+  Result<
+    { events: number; head: number; audit: number | null },
+    ActorFailure | { type: 'refused'; userId: string; message: string }
+  >
 > {
+  let audit: number | null = null;
+  if (user.audit) {
+    const entries = await readAudit(read, user.audit);
+    if (!entries.ok) return entries;
+    // One batch even when empty: the first checks (or, with replace, empties) the trail.
+    for (let i = 0; i === 0 || i < entries.value.length; i += LOAD_BATCH) {
+      const part = { entries: entries.value.slice(i, i + LOAD_BATCH), first: i === 0, replace };
+      const sent = await sink.loadAudit(user.cut.userId, part);
+      if (!sent.ok) return err({ type: 'refused', userId: user.cut.userId, message: sent.error.message });
+      audit = sent.value.entries;
+    }
+  }
   let first = true;
   const send = async (events: EventLine[]) => {
     const result = await sink.load(user.cut.userId, { events, first, replace });
@@ -188,7 +269,8 @@ export async function loadUser(
     if (!sent.ok) return err({ type: 'refused', userId: user.cut.userId, message: sent.error.message });
   }
   const { horizon, last_seq, key_versions } = user.state;
-  return ok(await sink.complete(user.cut.userId, { chain: user.cut.chain, horizon, last_seq, key_versions }));
+  const done = await sink.complete(user.cut.userId, { chain: user.cut.chain, horizon, last_seq, key_versions });
+  return ok({ ...done, audit });
 }
 
 /** A failure as one line for the operator. */
@@ -208,6 +290,8 @@ export function describeActorFailure(
       return `the segments of user ${failure.userId} do not reach seq ${failure.lastSeq} in chain ${failure.chain}`;
     case 'event_count_mismatch':
       return `${failure.key} holds ${failure.actual} events, but ${failure.expected} were recorded`;
+    case 'audit_count_mismatch':
+      return `${failure.key} holds ${failure.actual} audit entries, but ${failure.expected} were recorded`;
     case 'refused':
       return `the target refused the log of user ${failure.userId}: ${failure.message}`;
   }

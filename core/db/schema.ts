@@ -180,6 +180,10 @@ export const userExports = sqliteTable('user_exports', {
   events: integer('events').notNull(),
   segments: integer('segments').notNull(),
   updatedAt: integer('updated_at').notNull(),
+  /** The audit trail's object as of the same export (null: exported before the trail was backed up). */
+  auditKey: text('audit_key'),
+  /** Entries in that object: what a restore loads into the trail. */
+  auditEntries: integer('audit_entries'),
 });
 
 /**

@@ -19,6 +19,8 @@ export async function reportExport(db: D1Database, row: UserExport): Promise<voi
           events: row.events,
           segments: row.segments,
           updatedAt: row.updatedAt,
+          auditKey: row.auditKey ?? null,
+          auditEntries: row.auditEntries ?? null,
         },
       });
   } catch (error) {

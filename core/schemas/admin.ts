@@ -1,6 +1,6 @@
 /** Request and response shapes of the operator endpoints (DESIGN.md §7). */
 import * as v from 'valibot';
-import { ActorState, EventLine } from '../backup/actor-format';
+import { ActorState, AuditLine, EventLine } from '../backup/actor-format';
 import { Id, queryInt, Timestamp } from './common';
 
 export const BackupParams = v.strictObject({ id: Id });
@@ -97,6 +97,16 @@ export const LogComplete = v.strictObject({
   last_seq: ActorState.entries.last_seq,
   key_versions: ActorState.entries.key_versions,
 });
+
+/** A batch of a backup's audit trail (POST /v1/admin/users/{id}/audit), under the same body limit. */
+export const AuditLoad = v.strictObject({
+  entries: v.pipe(v.array(AuditLine), v.maxLength(LOAD_BATCH_MAX, `must hold at most ${LOAD_BATCH_MAX} entries`)),
+  /** The first batch of a user's restore: refused when the trail holds entries, unless `replace`. */
+  first: v.boolean(),
+  replace: v.optional(v.boolean(), false),
+});
+
+export const AuditLoaded = v.object({ entries: v.number() });
 
 export const LogLoaded = v.object({ events: v.number() });
 export const LogCompleted = v.object({ events: v.number(), head: v.number() });

@@ -4,7 +4,9 @@
  * beside it, and a manifest listing both (core/backup/actor-format.ts), then records how far it
  * got in D1 (`user_exports`), which the nightly D1 export copies: that copy is the cut of this
  * user's log a backup covers. Every few segments a `base` (every stored event) starts a new
- * chain; a chain superseded before the oldest retained backup started is deleted.
+ * chain; a chain superseded before the oldest retained backup started is deleted. The audit
+ * trail is written and reported in the same run (user/audit-export.ts), even when the log did
+ * not change: the first export writes an empty base so that the trail has a chain to be reported with.
  *
  * Idempotent and resumable: keys derive from what a segment holds, a segment is recorded only
  * once R2 has it, and an unreported export is reported on the next run.
@@ -22,10 +24,11 @@ import {
 import { gzip } from '../../core/backup/ndjson';
 import { oldestRetainedBackup, reportExport } from '../../core/db/user-exports';
 import { hex } from '../../core/encoding';
-import { streamToR2 } from '../maintenance/r2-upload';
 import { all, one } from '../shared/query';
+import { auditExports, auditPending, auditReported, latestAudit, supersededAudit, writeAudit } from './audit-export';
 import type { EventRow } from './events';
 import { LogTotals } from './log-state';
+import { uploadRows } from './upload-rows';
 
 /** A new base once a chain has this many deltas, or holds twice the live events (and 1,000) more. */
 const MAX_DELTAS = 32;
@@ -55,6 +58,8 @@ export interface ExportContext {
   userId: string;
   /** The cached profile, written in the state beside each segment. */
   profile: () => ActorState['profile'];
+  /** The audit trail's revision: it is exported again when this moved past the last export. */
+  auditRevision: () => number;
 }
 
 const toSegment = (row: SegmentRow): Segment => ({
@@ -83,9 +88,16 @@ export async function exportLog(ctx: ExportContext, now: number): Promise<number
   const chain = currentChain(ctx.sql);
   const head = new LogTotals(ctx.sql).read().head;
   const last = chain.at(-1);
-  if (head > (last?.last_seq ?? 0)) await writeSegment(ctx, chain, head, now);
+  const revision = ctx.auditRevision();
+  const audit = auditPending(ctx.sql, revision);
+  if (head > (last?.last_seq ?? 0) || (!last && audit)) await writeSegment(ctx, chain, head, now);
   const latest = currentChain(ctx.sql).at(-1);
-  if (latest && !latest.reported) await report(ctx, now);
+  if (latest && audit) await writeAudit(ctx.sql, ctx.bucket, ctx.userId, latest.chain, revision, now);
+  if (latest && (!latest.reported || !latestAudit(ctx.sql)?.reported)) {
+    // Listed before D1 points at them: a run cut short between the two lists them next time.
+    await writeManifest(ctx, now);
+    await report(ctx, now);
+  }
   return collect(ctx, now);
 }
 
@@ -126,43 +138,23 @@ async function writeSegment(ctx: ExportContext, chain: SegmentRow[], head: numbe
     stateSha,
     now,
   );
-  await writeManifest(ctx, now);
 }
 
 /** Streams the stored events in (after, last] through gzip into R2, a page at a time. */
 async function uploadEvents(ctx: ExportContext, key: string, after: number, last: number) {
-  const gzipper = new CompressionStream('gzip');
-  const upload = streamToR2(ctx.bucket, key, gzipper.readable);
-  upload.catch(() => {});
-  const writer = gzipper.writable.getWriter();
-  const encoder = new TextEncoder();
-  let events = 0;
-  try {
-    let cursor = after;
-    for (;;) {
-      const rows = all<EventRow>(
-        ctx.sql,
-        'SELECT seq, id, device_id, stream, key, version, payload, at, expires_at FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
-        cursor,
-        last,
-        PAGE,
-      );
-      if (rows.length === 0) break;
-      await writer.write(encoder.encode(rows.map((row) => `${JSON.stringify(row)}\n`).join('')));
-      events += rows.length;
-      cursor = rows.at(-1)!.seq;
-    }
-    await writer.close();
-  } catch (error) {
-    await writer.abort(error).catch(() => {});
-    throw (
-      (await upload.then(
-        () => null,
-        (failure: unknown) => failure,
-      )) ?? error
+  let cursor = after;
+  const { lines, ...uploaded } = await uploadRows(ctx.bucket, key, () => {
+    const rows = all<EventRow>(
+      ctx.sql,
+      'SELECT seq, id, device_id, stream, key, version, payload, at, expires_at FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+      cursor,
+      last,
+      PAGE,
     );
-  }
-  return { ...(await upload), events };
+    cursor = rows.at(-1)?.seq ?? cursor;
+    return rows;
+  });
+  return { ...uploaded, events: lines };
 }
 
 function stateOf(ctx: ExportContext, horizon: number, head: number): ActorState {
@@ -194,6 +186,7 @@ async function writeManifest(ctx: ExportContext, now: number): Promise<void> {
     user_id: ctx.userId,
     updated_at: now,
     segments: rows.map(toSegment),
+    audit: auditExports(ctx.sql),
   };
   await ctx.bucket.put(userManifestKey(ctx.userId), JSON.stringify(manifest, null, 2), {
     httpMetadata: { contentType: 'application/json' },
@@ -204,6 +197,7 @@ async function writeManifest(ctx: ExportContext, now: number): Promise<void> {
 async function report(ctx: ExportContext, now: number): Promise<void> {
   const chain = currentChain(ctx.sql);
   const latest = chain.at(-1)!;
+  const audit = latestAudit(ctx.sql);
   await reportExport(ctx.db, {
     userId: ctx.userId,
     chain: latest.chain,
@@ -211,8 +205,11 @@ async function report(ctx: ExportContext, now: number): Promise<void> {
     events: chain.reduce((sum, s) => sum + s.events, 0),
     segments: chain.length,
     updatedAt: now,
+    auditKey: audit?.key ?? null,
+    auditEntries: audit?.entries ?? null,
   });
   ctx.sql.exec('UPDATE log_segments SET reported = 1 WHERE key = ?', latest.key);
+  if (audit) auditReported(ctx.sql, audit.key, now);
   ctx.sql.exec(
     'UPDATE log_segments SET superseded_at = ? WHERE chain < ? AND superseded_at IS NULL',
     now,
@@ -223,18 +220,22 @@ async function report(ctx: ExportContext, now: number): Promise<void> {
 /** Deletes the chains that no retained backup can need; answers when to look again. */
 async function collect(ctx: ExportContext, now: number): Promise<number | null> {
   const superseded = all<SegmentRow>(ctx.sql, 'SELECT * FROM log_segments WHERE superseded_at IS NOT NULL');
-  if (superseded.length === 0) return null;
+  const audits = supersededAudit(ctx.sql);
+  if (superseded.length === 0 && audits.length === 0) return null;
   const oldest = await oldestRetainedBackup(ctx.db);
   // A backup that started before a chain was superseded may have read this user's row pointing into it.
-  const doomed = superseded.filter((row) => oldest === null || row.superseded_at! < oldest);
-  if (doomed.length > 0) {
+  const gone = (row: { superseded_at: number | null }) => oldest === null || row.superseded_at! < oldest;
+  const doomed = superseded.filter(gone);
+  const doomedAudits = audits.filter(gone);
+  if (doomed.length > 0 || doomedAudits.length > 0) {
     // Objects first: a run cut short leaves rows whose objects are gone, which no backup needs.
-    const keys = doomed.flatMap((row) => [row.key, row.state_key]);
+    const keys = [...doomed.flatMap((row) => [row.key, row.state_key]), ...doomedAudits.map((row) => row.key)];
     for (let i = 0; i < keys.length; i += 1000) await ctx.bucket.delete(keys.slice(i, i + 1000));
     for (const row of doomed) ctx.sql.exec('DELETE FROM log_segments WHERE key = ?', row.key);
+    for (const row of doomedAudits) ctx.sql.exec('DELETE FROM audit_exports WHERE key = ?', row.key);
     await writeManifest(ctx, now);
   }
-  return doomed.length === superseded.length ? null : now + DAY;
+  return doomed.length === superseded.length && doomedAudits.length === audits.length ? null : now + DAY;
 }
 
 /** How far the current chain reaches in R2: its last seq, events and gzipped bytes (zeros before any export). */

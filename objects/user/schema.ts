@@ -197,4 +197,19 @@ const V6: MigrationStep = [
   'CREATE TABLE known_clients (hash TEXT PRIMARY KEY, last_seen INTEGER NOT NULL)',
 ];
 
-export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3, V4, V5, V6];
+/** The audit trail's exports to R2 (user/audit-export.ts), beside the log's segments. */
+const V7: MigrationStep = [
+  `CREATE TABLE audit_exports (
+     key TEXT PRIMARY KEY,
+     chain INTEGER NOT NULL,
+     revision INTEGER NOT NULL,
+     entries INTEGER NOT NULL,
+     bytes INTEGER NOT NULL,
+     sha256 TEXT NOT NULL,
+     written_at INTEGER NOT NULL,
+     reported INTEGER NOT NULL DEFAULT 0,
+     superseded_at INTEGER
+   )`,
+];
+
+export const USER_MIGRATIONS: readonly MigrationStep[] = [V1, V2, V3, V4, V5, V6, V7];

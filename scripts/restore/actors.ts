@@ -1,4 +1,4 @@
-/** The user actors of a restore: verify every user's objects, then load each log, with progress. */
+/** The user actors of a restore: verify every user's objects, then load each audit trail and log, with progress. */
 import {
   type ActorSink,
   describeActorFailure,
@@ -42,6 +42,8 @@ export async function verifyActors(
       report(`  users verified: ${users.length + skipped.length}/${cuts.length}, ${events} events`);
     }
   }
+  const without = users.filter((user) => user.audit === null).length;
+  if (without > 0) report(`  ${without} users' backups predate the audit trail's: their trails are not restored`);
   return { ok: true, users, skipped };
 }
 
@@ -52,10 +54,11 @@ export async function loadActors(
   users: VerifiedUser[],
   replace: boolean,
   report: Report,
-): Promise<{ ok: true; users: number; events: number; ms: number } | { ok: false; message: string }> {
+): Promise<{ ok: true; users: number; events: number; audit: number; ms: number } | { ok: false; message: string }> {
   const started = Date.now();
   const tick = ticker(users.length);
   let events = 0;
+  let audit = 0;
   let done = 0;
   for (const user of users) {
     const loaded = await loadUser(read, sink, user, replace);
@@ -66,12 +69,19 @@ export async function loadActors(
         message: `user ${user.cut.userId} holds ${loaded.value.events} events after loading ${user.cut.events}`,
       };
     }
+    if (user.audit && loaded.value.audit !== user.audit.entries) {
+      return {
+        ok: false,
+        message: `user ${user.cut.userId} holds ${loaded.value.audit} audit entries after loading ${user.audit.entries}`,
+      };
+    }
     events += loaded.value.events;
+    audit += loaded.value.audit ?? 0;
     done += 1;
     if (tick(done)) {
       const seconds = Math.max((Date.now() - started) / 1000, 0.001);
       report(`  users loaded: ${done}/${users.length}, ${events} events (${Math.round(events / seconds)} events/s)`);
     }
   }
-  return { ok: true, users: done, events, ms: Date.now() - started };
+  return { ok: true, users: done, events, audit, ms: Date.now() - started };
 }

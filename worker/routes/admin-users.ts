@@ -1,6 +1,8 @@
 /** Operator view of one user's actor storage (DESIGN.md §7). ADMIN_TOKEN only. */
 import { userExists } from '../../core/db/users';
 import {
+  AuditLoad,
+  AuditLoaded,
   LOAD_BODY_BYTES,
   LogComplete,
   LogCompleted,
@@ -93,6 +95,34 @@ export const adminUserRoutes = [
     async handle({ rc, params, body, reply }) {
       const { actor } = await existingUser(rc, params);
       return reply(200, await actor.completeLog(body));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/admin/users/:id/audit',
+    summary: 'Restore: load a batch of a backup’s audit trail into a user’s actor',
+    tag: 'Operations',
+    access: 'admin',
+    body: AuditLoad,
+    maxBodyBytes: LOAD_BODY_BYTES,
+    responses: {
+      200: {
+        description: 'Stored (by id: a batch sent twice is stored once); `entries` is how many the trail now holds.',
+        schema: AuditLoaded,
+      },
+      400: { description: 'Malformed entries (`invalid_request`).' },
+      404: { description: 'No user has this id.' },
+      409: { description: '`first` on a trail that holds entries, without `replace` (`conflict`); nothing changed.' },
+      413: { description: 'A body over 8 MiB.' },
+    },
+    async handle({ rc, params, body, reply }) {
+      const { actor } = await existingUser(rc, params);
+      const result = await actor.loadAudit(body);
+      if (result.ok) return reply(200, result.value);
+      throw new ApiError(
+        'conflict',
+        `The user’s audit trail holds ${result.error.entries} entries; pass replace to overwrite it.`,
+      );
     },
   }),
   route({
