@@ -239,7 +239,7 @@ describe('the audit trail is part of the user actor’s backup', () => {
 
   it('schedules the export when an entry is written, with the delay of an append', async () => {
     const user = await signup();
-    await runDurableObjectAlarm(actor(user));
+    await alarmAfterMail(user.user.id);
     expect(await jobDue(user)).toEqual([]);
     const before = Date.now();
     await actor(user).recordAudit({ type: 'logout' });
@@ -252,7 +252,7 @@ describe('the audit trail is part of the user actor’s backup', () => {
   it('writes the whole trail as its own object in the manifest, even when no event was appended', async () => {
     const user = await signup();
     expect((await login(user.email, user.password)).status).toBe(200);
-    expect(await runDurableObjectAlarm(actor(user))).toBe(true);
+    expect(await alarmAfterMail(user.user.id)).toBe(true);
     const manifest = await userManifest(user);
     // An empty log still gets a base, so the trail has a chain to be reported with.
     expect(manifest.segments.map((s) => [s.chain, s.kind, s.last_seq, s.events])).toEqual([[1, 'base', 0, 0]]);
@@ -272,15 +272,15 @@ describe('the audit trail is part of the user actor’s backup', () => {
   it('writes the trail again only when it changed, with the log or without it', async () => {
     const user = await signup();
     await append(user, 2);
-    await runDurableObjectAlarm(actor(user));
+    await alarmAfterMail(user.user.id);
     const keys = await listKeys(userRoot(user.user.id));
     await append(user, 1, 'more');
-    await runDurableObjectAlarm(actor(user));
+    await alarmAfterMail(user.user.id);
     const afterAppend = await listKeys(userRoot(user.user.id));
     // A delta and its state; the trail did not change, so no new audit object.
     expect(afterAppend.filter((key) => key.includes('/audit-'))).toEqual(keys.filter((key) => key.includes('/audit-')));
     await actor(user).recordAudit({ type: 'session_revoked', details: { session_id: 's1' } });
-    await runDurableObjectAlarm(actor(user));
+    await alarmAfterMail(user.user.id);
     const manifest = await userManifest(user);
     expect(manifest.segments).toHaveLength(2);
     const latest = manifest.audit.at(-1)!;
@@ -297,7 +297,7 @@ describe('the audit trail is part of the user actor’s backup', () => {
   it('never writes a secret into the trail’s object', async () => {
     const user = await signup();
     const signedIn = (await (await login(user.email, user.password)).json()) as { refresh_token: string };
-    await runDurableObjectAlarm(actor(user));
+    await alarmAfterMail(user.user.id);
     const [audit] = (await userManifest(user)).audit;
     const text = new TextDecoder().decode(await gunzip((await readBytes(audit!.key))!));
     for (const secret of [user.password, user.refresh_token, signedIn.refresh_token]) {

@@ -396,7 +396,7 @@ describe('the operator’s audit trail load endpoint', () => {
     expect(await (await load({ entries: [entry(3)], first: false })).json()).toEqual({ entries: 3 });
     const [restored] = (await auditTrail(user.user.id)).filter((e) => e.id === 'audit-3');
     expect(restored).toEqual({ ...entry(3), details: { n: 3 } });
-    expect(await runDurableObjectAlarm(actor(user.user.id))).toBe(true);
+    expect(await alarmAfterMail(user.user.id)).toBe(true);
     const manifest = JSON.parse(
       new TextDecoder().decode((await readBytes(userManifestKey(user.user.id)))!),
     ) as UserManifest;
