@@ -8,7 +8,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { recordMetric } from '../core/metrics';
 import { type Counter, countHit, type Decision, type Window } from '../core/rate-limit';
 import type { EventOut } from '../core/schemas/events';
-import { type DeviceRecord, readConnectRequest } from './device/connect';
+import { type DeviceRecord, readConnectRequest, requestIdOfConnect } from './device/connect';
 import { catchUp, deliverInOrder, type ReadLog } from './device/deliver';
 import { handshakeStep } from './device/handshake';
 import {
@@ -18,6 +18,7 @@ import {
   markSent,
   readySockets,
   refuse,
+  requestIdOf,
   STALE_MS,
   send,
   setState,
@@ -79,7 +80,7 @@ export class DeviceObject extends DurableObject<Env> {
       refuse(server, 'device revoked');
     } else {
       const deadline = Date.now() + HANDSHAKE_MS;
-      setState(server, { phase: 'hello', deadline });
+      setState(server, { phase: 'hello', deadline }, requestIdOfConnect(request));
       await this.armDeadline(deadline);
     }
     return new Response(null, { status: 101, webSocket: client });
@@ -99,7 +100,11 @@ export class DeviceObject extends DurableObject<Env> {
           sockets: this.sockets,
           hit: this.hit,
           reportFailure: (error: unknown) =>
-            this.reportFailure(error, 'socket_frame', { user_id: record.userId, device_id: record.deviceId }),
+            this.reportFailure(error, 'socket_frame', {
+              user_id: record.userId,
+              device_id: record.deviceId,
+              request_id: requestIdOf(ws),
+            }),
         };
         await handleFrame(context, message);
         return;
@@ -112,7 +117,11 @@ export class DeviceObject extends DurableObject<Env> {
       }
       await this.becomeReady(ws, record);
     } catch (error) {
-      this.reportFailure(error, 'socket_message', { user_id: record.userId, device_id: record.deviceId });
+      this.reportFailure(error, 'socket_message', {
+        user_id: record.userId,
+        device_id: record.deviceId,
+        request_id: requestIdOf(ws),
+      });
       if (state.phase === 'ready') send(ws, { type: 'error', code: 'internal', message: 'Something went wrong.' });
       else if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'internal error');
     }

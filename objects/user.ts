@@ -473,7 +473,8 @@ export class UserObject extends DurableObject<Env> {
     const { ack, event } = result.value;
     if (!event) return ok(ack);
     recordMetric(this.env.METRICS, { kind: 'event_appended', transport: input.deviceId === null ? 'http' : 'socket' });
-    this.ctx.waitUntil(relayEvent(this.env, this.presence, event));
+    const context = { user_id: this.userId, request_id: input.requestId ?? null };
+    this.ctx.waitUntil(relayEvent(this.env, this.presence, event, context));
     const superseding = event.version !== null && event.version > 1 && compactAfterMs !== null;
     const due = Math.min(input.expiresAt ?? Infinity, superseding ? now + compactAfterMs : Infinity);
     if (due !== Infinity) await this.scheduler.atLatest('log_upkeep', due);

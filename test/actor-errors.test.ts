@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { DeviceObject } from '../objects/device';
 import type { MaintenanceObject } from '../objects/maintenance';
 import { MAX_ATTEMPTS } from '../objects/maintenance/advance';
 import { failureReporter } from '../objects/shared/report';
@@ -8,7 +9,7 @@ import type { UserObject } from '../objects/user';
 import type { EventLog } from '../objects/user/events';
 import { type JobHandler, type JobName, REPORT_AFTER_FAILURES, Scheduler } from '../objects/user/scheduler';
 import { maintenance } from './backup-helpers';
-import { signup } from './helpers';
+import { call, signup } from './helpers';
 import { MetricsRecorder } from './metrics-helpers';
 import { connect, eventually, registerTestDevice } from './realtime-helpers';
 import { SENTRY_DSN, sentryIntake } from './sentry-intake';
@@ -114,6 +115,33 @@ describe('errors inside actors', () => {
     const sent = envelopes.join('\n');
     expect(sent).toContain(`"device_id":"${device.id}"`);
     expect(sent).toContain(user.user.id);
+    // The socket's upgrade request id goes with it, so the report finds the upgrade's log line.
+    expect(sent).toMatch(/"request_id":"[0-9a-f-]{36}"/);
+  });
+
+  it('a relay that fails carries the id of the request that appended, and the user id, into its log line', async () => {
+    const warnings = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const user = await signup();
+    const [a, b] = [await registerTestDevice(user.access_token), await registerTestDevice(user.access_token)];
+    await connect(a);
+    await connect(b);
+    // On the class: an RPC reaches methods of the prototype only.
+    await runInDurableObject(env.DEVICE.getByName(a.id), (instance: DeviceObject) => {
+      vi.spyOn(Object.getPrototypeOf(instance) as DeviceObject, 'deliver').mockRejectedValue(new Error('socket gone'));
+    });
+    const appended = await call('/v1/events', {
+      method: 'POST',
+      token: user.access_token,
+      headers: { 'x-request-id': 'relay-req-0001' },
+      body: { id: 'relayed-1', stream: 'notes', payload: 1 },
+    });
+    expect(appended.status).toBe(201);
+    const relayLines = () =>
+      warnings.mock.calls.map(([line]) => JSON.parse(String(line))).filter((l) => l.message === 'relay failed');
+    await eventually(() => relayLines().length === 2);
+    for (const line of relayLines()) {
+      expect(line).toMatchObject({ request_id: 'relay-req-0001', user_id: user.user.id, error_message: 'socket gone' });
+    }
   });
 
   it('a backup that fails its last attempt is reported with its run id and counted', async () => {

@@ -14,12 +14,16 @@ export interface DeviceRecord {
 }
 
 const RECORD_HEADER = 'x-device-record';
+const REQUEST_ID_HEADER = 'x-request-id';
 
-export function connectRequest(record: DeviceRecord): Request {
+/** `requestId`: the upgrade's, kept with the socket so the actor's log lines and reports name it. */
+export function connectRequest(record: DeviceRecord, requestId: string): Request {
   return new Request('https://device.internal/ws', {
-    headers: { upgrade: 'websocket', [RECORD_HEADER]: JSON.stringify(record) },
+    headers: { upgrade: 'websocket', [RECORD_HEADER]: JSON.stringify(record), [REQUEST_ID_HEADER]: requestId },
   });
 }
+
+export const requestIdOfConnect = (request: Request): string | null => request.headers.get(REQUEST_ID_HEADER);
 
 export function readConnectRequest(request: Request): DeviceRecord | null {
   const header = request.headers.get(RECORD_HEADER);

@@ -7,7 +7,7 @@ import { appendInputOf } from '../user/events';
 import type { DeviceRecord } from './connect';
 import { passOwnEvent } from './deliver';
 import { parseFrame } from './frames';
-import { send } from './socket';
+import { requestIdOf, send } from './socket';
 import type { DeviceStore } from './store';
 
 /** A ready socket and what its frames act on: the device, its store, its user's actor. */
@@ -40,7 +40,7 @@ async function append(context: SocketContext, frame: EventFrame): Promise<void> 
     send(ws, refusal(frame.id, 'payload_too_large', 'A payload is at most 32 KiB.'));
     return;
   }
-  const result = await user.appendEvent(appendInputOf(frame, record.deviceId));
+  const result = await user.appendEvent(appendInputOf(frame, record.deviceId, requestIdOf(ws)));
   if (result.ok) {
     passOwnEvent(context.sockets(), result.value.seq);
     send(ws, { type: 'ack', ...result.value });

@@ -16,7 +16,14 @@ export type SocketState =
 export const stateOf = (ws: WebSocket): SocketState =>
   (ws.deserializeAttachment() as SocketState | null) ?? { phase: 'hello', deadline: 0 };
 
-export const setState = (ws: WebSocket, state: SocketState): void => ws.serializeAttachment(state);
+/** Sets the socket's state; the request id of its upgrade stays in the attachment beside it. */
+export function setState(ws: WebSocket, state: SocketState, requestId = requestIdOf(ws)): void {
+  ws.serializeAttachment(requestId ? { ...state, requestId } : state);
+}
+
+/** The request id of the upgrade that opened the socket (for log lines and error reports). */
+export const requestIdOf = (ws: WebSocket): string | null =>
+  (ws.deserializeAttachment() as { requestId?: string } | null)?.requestId ?? null;
 
 /** Records the last seq relayed on a ready socket. */
 export function markSent(ws: WebSocket, sent: number): void {

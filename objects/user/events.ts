@@ -22,6 +22,8 @@ export interface AppendInput {
   expiresAt: number | null;
   /** The device that sent it; null over HTTP. */
   deviceId: string | null;
+  /** The request that carried it (the HTTP request, or the socket's upgrade), for log lines; never stored. */
+  requestId?: string | null;
 }
 
 /** An event as HTTP bodies and socket frames spell it (both validated by the same schema). */
@@ -34,8 +36,12 @@ interface EventSpelling {
   expires_at?: string | undefined;
 }
 
-/** The log's input for a validated event from `deviceId` (null over HTTP). */
-export const appendInputOf = (event: EventSpelling, deviceId: string | null): AppendInput => ({
+/** The log's input for a validated event from `deviceId` (null over HTTP), within request `requestId`. */
+export const appendInputOf = (
+  event: EventSpelling,
+  deviceId: string | null,
+  requestId: string | null = null,
+): AppendInput => ({
   id: event.id,
   stream: event.stream,
   key: event.key ?? null,
@@ -43,6 +49,7 @@ export const appendInputOf = (event: EventSpelling, deviceId: string | null): Ap
   payload: event.payload,
   expiresAt: event.expires_at === undefined ? null : Date.parse(event.expires_at),
   deviceId,
+  requestId,
 });
 
 export interface Ack {

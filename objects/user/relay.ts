@@ -8,7 +8,13 @@ import { recordMetric } from '../../core/metrics';
 import type { EventOut } from '../../core/schemas/events';
 import type { Presence } from './presence';
 
-export async function relayEvent(env: Env, presence: Presence, event: EventOut): Promise<void> {
+/** `context`: what ties a failure's log line to the rest (the user, the request that appended). */
+export async function relayEvent(
+  env: Env,
+  presence: Presence,
+  event: EventOut,
+  context: { user_id: string; request_id: string | null },
+): Promise<void> {
   const targets = presence.onlineStamps().filter(({ deviceId }) => deviceId !== event.device_id);
   await Promise.all(
     targets.map(async ({ deviceId, stamp }) => {
@@ -17,7 +23,7 @@ export async function relayEvent(env: Env, presence: Presence, event: EventOut):
         if (!connected) presence.drop(deviceId, stamp);
         else recordMetric(env.METRICS, { kind: 'event_relayed', latency_ms: Date.now() - Date.parse(event.at) });
       } catch (error) {
-        log('warn', 'relay failed', { device_id: deviceId, seq: event.seq, ...describeError(error) });
+        log('warn', 'relay failed', { ...context, device_id: deviceId, seq: event.seq, ...describeError(error) });
       }
     }),
   );

@@ -169,7 +169,7 @@ export const deviceRoutes = [
         publicKey: parsePublicKey(device),
         wsLimit: rc.config.rateLimits.ws,
       };
-      return rc.env.DEVICE.getByName(device.id).fetch(connectRequest(record));
+      return rc.env.DEVICE.getByName(device.id).fetch(connectRequest(record, rc.requestId));
     },
   }),
 ];

@@ -48,7 +48,7 @@ export const eventRoutes = [
       const verdict = await userActor(rc, userId).admitAndAppend(
         { sessionId, keyId },
         rc.config.rateLimits.api,
-        appendInputOf(body, null),
+        appendInputOf(body, null, rc.requestId),
       );
       const result = admitted(rc, rc.principal, verdict).appended;
       if (result.ok) return reply(201, result.value);
