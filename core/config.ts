@@ -362,8 +362,8 @@ const EnvSchema = v.pipe(
   ),
   v.forward(
     v.check(
-      (env) => env.ENVIRONMENT !== 'production' || env.EMAIL_TRANSPORT !== 'log',
-      'must not be log in production',
+      (env) => !['production', 'staging'].includes(env.ENVIRONMENT) || env.EMAIL_TRANSPORT !== 'log',
+      'must not be log in production or staging',
     ),
     ['EMAIL_TRANSPORT'],
   ),

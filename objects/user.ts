@@ -238,6 +238,15 @@ export class UserObject extends DurableObject<Env> {
     return this.sessions.revoke(sessionId) ? ok(null) : err({ type: 'not_found' });
   }
 
+  /**
+   * After a point-in-time restore: every session is revoked and every single-use token (emailed
+   * links, login codes) voided, since ones spent or revoked since that time would live again.
+   */
+  forgetRestoredAccess(): number {
+    this.tokens.voidEverything();
+    return this.sessions.revokeAllBut(null);
+  }
+
   revokeOtherSessions(keepId: string | null): number {
     return this.sessions.revokeAllBut(keepId);
   }
@@ -423,7 +432,7 @@ export class UserObject extends DurableObject<Env> {
     kind: 'email_change' | 'email_change_undo',
     token: string,
   ): Promise<TokenData['email_change'] | null> {
-    return this.tokens.spend(kind, token);
+    return kind === 'email_change_undo' ? this.tokens.spendVoidingLater(kind, token) : this.tokens.spend(kind, token);
   }
 
   /** Voids every outstanding link of `kind` (after a reset, or when the address changed). */

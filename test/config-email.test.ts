@@ -25,11 +25,14 @@ describe('email and webhook configuration', () => {
     expect(config.webhook).toBeNull();
   });
 
-  it('refuses the log transport in production only', () => {
+  it('refuses the log transport in production and staging (links must not reach shared logs)', () => {
     expect(problems({ ...production, EMAIL_TRANSPORT: 'log' })).toEqual([
-      'EMAIL_TRANSPORT must not be log in production',
+      'EMAIL_TRANSPORT must not be log in production or staging',
     ]);
-    expect(problems({ ENVIRONMENT: 'staging', APP_URL: 'https://s.example.com', EMAIL_TRANSPORT: 'log' })).toEqual([]);
+    expect(problems({ ENVIRONMENT: 'staging', APP_URL: 'https://s.example.com', EMAIL_TRANSPORT: 'log' })).toEqual([
+      'EMAIL_TRANSPORT must not be log in production or staging',
+    ]);
+    expect(problems({ ENVIRONMENT: 'development', EMAIL_TRANSPORT: 'log' })).toEqual([]);
     expect(problems({ EMAIL_TRANSPORT: 'carrier-pigeon' }).join()).toMatch(/^EMAIL_TRANSPORT must be/);
   });
 

@@ -1,11 +1,12 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { call, expectError, freshIp, login, signup, uniqueEmail } from './helpers';
+import { call, expectError, freshIp, login, PASSWORD, signup, uniqueEmail } from './helpers';
 import { catchMail, type Relay } from './mail';
 import { staleSignIn } from './sign-in-age';
 
+/** Asks for an email change with the password as proof (the route wants one from a password account). */
 const change = (token: string, new_email: unknown, extra: Record<string, unknown> = {}) =>
-  call('/v1/me/email', { method: 'POST', token, body: { new_email, ...extra } });
+  call('/v1/me/email', { method: 'POST', token, body: { new_email, reauth: { password: PASSWORD }, ...extra } });
 const confirm = (token: unknown) => call('/v1/auth/email/change', { method: 'POST', body: { token } });
 const undo = (token: unknown) => call('/v1/auth/email/change/undo', { method: 'POST', body: { token } });
 const emailOf = (userId: string) =>
@@ -51,6 +52,34 @@ describe('email change', () => {
     await expectError(await undo(undoToken), 400, 'invalid_request');
   });
 
+  it('wants the password even from a session signed in a minute ago (a stolen fresh token is not enough)', async () => {
+    const user = await signup();
+    const response = await change(user.access_token, uniqueEmail('thief'), { reauth: undefined });
+    const body = await expectError(response, 401, 'reauth_required');
+    expect((body as unknown as { proofs: string[] }).proofs).toEqual(['password']);
+    await expectError(
+      await change(user.access_token, uniqueEmail('thief'), { reauth: { password: 'wrong password here' } }),
+      403,
+      'forbidden',
+    );
+    expect((await emailOf(user.user.id))?.email).toBe(user.email);
+  });
+
+  it('voids the undo links of later changes when the owner undoes: whoever made them cannot undo the undo', async () => {
+    const owner = await signup();
+    const [a, a2] = [uniqueEmail('attacker-a'), uniqueEmail('attacker-a2')];
+    await change(owner.access_token, a);
+    const ownersUndo = await relay.token(owner.email, 'email_change_undo');
+    expect((await confirm(await relay.token(a, 'email_change'))).status).toBe(200);
+    // The change A → A2 mails an undo link to A, the attacker's own inbox.
+    await change(owner.access_token, a2);
+    const attackersUndo = await relay.token(a, 'email_change_undo');
+    expect((await undo(ownersUndo)).status).toBe(200);
+    expect((await emailOf(owner.user.id))?.email).toBe(owner.email);
+    await expectError(await undo(attackersUndo), 400, 'invalid_request');
+    expect((await emailOf(owner.user.id))?.email).toBe(owner.email);
+  });
+
   it('undoes a chain of changes: the first undo link brings the first address back', async () => {
     const user = await signup();
     const [second, third] = [uniqueEmail('second'), uniqueEmail('third')];
@@ -77,7 +106,7 @@ describe('email change', () => {
   it('needs step-up: a stolen, refreshed token of an old sign-in cannot change the email', async () => {
     const user = await staleSignIn(11);
     const next = uniqueEmail('thief');
-    await expectError(await change(user.access_token, next), 401, 'reauth_required');
+    await expectError(await change(user.access_token, next, { reauth: undefined }), 401, 'reauth_required');
     await expectError(
       await change(user.access_token, next, { reauth: { password: 'not the password' } }),
       403,

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { UserObject } from '../objects/user';
 import { call, expectError, signup, type Tokens } from './helpers';
+import { catchMail } from './mail';
 
 const DAY = 86_400_000;
 const restore = (id: string, body: unknown, token = env.ADMIN_TOKEN) =>
@@ -62,5 +63,21 @@ describe('point-in-time recovery of one user’s actor', () => {
       instance.prepareRestore({ bookmark }),
     );
     expect(prepared).toEqual({ ok: false, error: { type: 'unsupported' } });
+  });
+});
+
+describe('what a point-in-time restore ends', () => {
+  it('revokes every session and voids every emailed link, since ones spent since would live again', async () => {
+    const relay = catchMail();
+    const user = await signup();
+    expect((await call('/v1/auth/password/forgot', { method: 'POST', body: { email: user.email } })).status).toBe(202);
+    const token = await relay.token(user.email, 'password_reset');
+    expect(await env.USER.getByName(user.user.id).forgetRestoredAccess()).toBe(1);
+    await expectError(await call('/v1/me', { token: user.access_token }), 401, 'unauthorized');
+    const reset = await call('/v1/auth/password/reset', {
+      method: 'POST',
+      body: { token, new_password: 'a brand new passphrase 42' },
+    });
+    await expectError(reset, 400, 'invalid_request');
   });
 });

@@ -1,5 +1,5 @@
 /** The kinds of security events in an account's audit trail. */
-import { eq, lt } from 'drizzle-orm';
+import { and, eq, inArray, lt } from 'drizzle-orm';
 import { database } from './client';
 import { auditLog } from './schema';
 
@@ -65,8 +65,14 @@ export async function takeLegacyAudit(db: D1Database, userId: string): Promise<L
   }));
 }
 
-export async function deleteLegacyAudit(db: D1Database, userId: string): Promise<void> {
-  await database(db).delete(auditLog).where(eq(auditLog.userId, userId));
+/** Deletes the legacy rows `ids` (those taken over), in batches under D1's bound-parameter limit. */
+export async function deleteLegacyAudit(db: D1Database, userId: string, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 90) {
+    const batch = ids.slice(i, i + 90);
+    await database(db)
+      .delete(auditLog)
+      .where(and(eq(auditLog.userId, userId), inArray(auditLog.id, batch)));
+  }
 }
 
 /** Deletes every entry recorded before `before` (AUDIT_RETENTION_DAYS); answers how many went. */

@@ -160,7 +160,11 @@ export class AuditTrail {
     }
     this.storage.kv.put(IMPORTED, true);
     if (legacy.length === 0) return;
-    await deleteLegacyAudit(this.db, this.userId);
+    await deleteLegacyAudit(
+      this.db,
+      this.userId,
+      legacy.map((row) => row.id),
+    );
     await this.bump();
   }
 }

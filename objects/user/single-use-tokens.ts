@@ -105,6 +105,35 @@ export class SingleUseTokens {
 
   /** Spends a token: its data, or null when unknown, spent or expired (an expired one is spent too). */
   async spend<P extends Purpose>(purpose: P, token: string, now = Date.now()): Promise<TokenData[P] | null> {
+    return (await this.take(purpose, token, now))?.data ?? null;
+  }
+
+  /**
+   * Spends a token and voids the tokens of the same purpose issued after it (with one lifetime
+   * per purpose, those expire later): an email change's undo must also void the undo links of
+   * changes made after the one it undoes, or whoever made them could undo the owner's undo.
+   */
+  async spendVoidingLater<P extends Purpose>(
+    purpose: P,
+    token: string,
+    now = Date.now(),
+  ): Promise<TokenData[P] | null> {
+    const taken = await this.take(purpose, token, now);
+    if (!taken) return null;
+    this.sql.exec('DELETE FROM single_use_tokens WHERE purpose = ? AND expires_at > ?', purpose, taken.expiresAt);
+    return taken.data;
+  }
+
+  /** Voids every token, of every purpose (the actor's storage went back in time). */
+  voidEverything(): void {
+    this.sql.exec('DELETE FROM single_use_tokens');
+  }
+
+  private async take<P extends Purpose>(
+    purpose: P,
+    token: string,
+    now: number,
+  ): Promise<{ data: TokenData[P]; expiresAt: number } | null> {
     const row = one<{ expires_at: number; data: string }>(
       this.sql,
       'DELETE FROM single_use_tokens WHERE hash = ? AND purpose = ? RETURNING expires_at, data',
@@ -112,6 +141,6 @@ export class SingleUseTokens {
       purpose,
     );
     if (!row || row.expires_at <= now) return null;
-    return JSON.parse(row.data) as TokenData[P];
+    return { data: JSON.parse(row.data) as TokenData[P], expiresAt: row.expires_at };
   }
 }

@@ -59,6 +59,19 @@ export async function requireStepUp(rc: SignedInContext, proof: StepUpProof | un
 }
 
 /**
+ * Like `requireStepUp`, but a recent session is not enough when the account has a password or
+ * a second factor: the request itself must carry the proof. For a change that hands the
+ * account over (its email), which a token stolen in the first minutes after a sign-in must not
+ * be able to make. An account with neither (provider sign-in only) passes on a recent session.
+ */
+export async function requireProofNow(rc: SignedInContext, proof: StepUpProof | undefined): Promise<UserRow> {
+  const { user, sessionId } = await sessionUser(rc, rc.principal, NOT_A_SESSION);
+  if (user.passwordHash || user.mfaEnabled) await proveAndMark(rc, user, sessionId, proof);
+  else if (!isRecent(rc.principal)) throw reauthRequired([]);
+  return user;
+}
+
+/**
  * Proves the caller now, however recent the session: `POST /v1/auth/reauth`, before a link
  * flow (a GET from a browser, which carries no body).
  */

@@ -163,8 +163,8 @@ export const adminUserRoutes = [
       } catch {
         // The restart ends the actor's instance, and with it this call: expected.
       }
-      // Sessions revoked since that time would be live again: every one is revoked now.
-      const revoked = await rc.env.USER.getByName(id).revokeOtherSessions(null);
+      // Sessions revoked and links spent since that time would be live again: all of them end now.
+      const revoked = await rc.env.USER.getByName(id).forgetRestoredAccess();
       return reply(202, {
         user_id: id,
         bookmark: prepared.value.bookmark,

@@ -11,7 +11,7 @@ import { audit } from '../auth/audit';
 import { badLink, emailLimit, linkOwner } from '../auth/email-link';
 import { hook } from '../auth/hooks';
 import { revokeAccess } from '../auth/revoke-access';
-import { requireStepUp } from '../auth/step-up';
+import { requireProofNow } from '../auth/step-up';
 import { invalidField, orFail } from '../errors';
 import { applyRateLimit } from '../http/rate-limit';
 import { dropProviderTokens } from '../oauth/revoke';
@@ -32,14 +32,15 @@ export const emailChangeRoutes = [
     responses: {
       202: { description: 'The links are on their way; nothing changes until the new address confirms.' },
       401: {
-        description: '`reauth_required`: the change needs a recent sign-in or `reauth`.',
+        description:
+          '`reauth_required`: the change needs `reauth` (the password or a code) when the account has either; else a recent sign-in.',
         schema: ReauthRequiredOut,
       },
       403: { description: 'An API key, or a wrong `reauth` proof.' },
       429: { description: 'The account’s `email` limit is spent.' },
     },
     async handle({ rc, body }) {
-      const user = await requireStepUp(rc, body.reauth);
+      const user = await requireProofNow(rc, body.reauth);
       if (same(user.email, body.new_email)) throw invalidField('new_email', 'is already your address');
       // An address of another account gets no mail, and the answer does not say so.
       const free = !(await findUserByEmail(rc.env.DB, body.new_email));
