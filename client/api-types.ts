@@ -10505,7 +10505,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `reauth_required`: the change needs a recent sign-in or `reauth`. */
+            /** @description `reauth_required`: the change needs `reauth` (the password or a code) when the account has either; else a recent sign-in. */
             401: {
                 headers: {
                     "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
