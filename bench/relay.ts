@@ -187,7 +187,7 @@ try {
   const body = `
 ## Relay against a one-actor baseline, and users (\`npm run bench:relay\`)
 
-${new Date().toISOString().slice(0, 10)}, two \`wrangler dev\` (local workerd) of the same wrangler side by side, ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; raw WebSockets from Node. **The machine's 2 cores were shared with other work while this ran: absolute figures are noisy, compare ratios within the run.**
+${new Date().toISOString().slice(0, 10)}, two \`wrangler dev\` (local workerd) of the same wrangler side by side, ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; raw WebSockets from Node, the load generator on the same cores: absolute figures are noisy, compare ratios within the run.
 
 Relay A → B, ${ROUNDS} alternating rounds of ${PER_ROUND} (latency in ms, ratio of p50 against the baseline):
 
@@ -201,7 +201,7 @@ Alternating sequential requests of one user:
 | what | n | p50 | p95 | p99 | p50 ratio |
 | --- | --- | --- | --- | --- | --- |
 ${row('GET /v1/me (JWT + one user-actor RPC)', m, m)}
-${row('POST /v1/events (JWT + authorize RPC + append RPC)', p, m)}
+${row('POST /v1/events (JWT + one RPC: admit and append)', p, m)}
 
 Socket appends across users (two devices per user, each with ${IN_FLIGHT} events in flight; every append is also relayed to the other device), with one HTTP append at a time to the same users, and one GET /health at a time, alongside (latency in ms):
 
