@@ -586,8 +586,14 @@ export class UserObject extends DurableObject<Env> {
   // ─── The audit trail ───────────────────────────────────────────────────────────────────
 
   /** Writes an entry; the actor's backup is scheduled as after an append. */
-  recordAudit(input: AuditInput): Promise<void> {
-    return this.auditTrail.record(input);
+  /** Records an audit entry, then queues the app's webhook event and the owner's notice it leads to. */
+  async recordAudit(
+    input: AuditInput,
+    follow: { hook?: WebhookEvent | null; notice?: { kind: NoticeKind; to: string } | null } = {},
+  ): Promise<void> {
+    await this.auditTrail.record(input);
+    if (follow.hook) await this.mailer.emit(follow.hook);
+    if (follow.notice) await this.mailer.notify(follow.notice.kind, follow.notice.to);
   }
 
   listAudit(limit: number, before: AuditCursor | null): Promise<{ entries: AuditEntry[]; more: boolean }> {

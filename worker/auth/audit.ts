@@ -9,10 +9,9 @@ import type { AuditType } from '../../core/db/audit';
 import { findUserById } from '../../core/db/users';
 import { recordMetric } from '../../core/metrics';
 import type { JsonValue } from '../../core/schemas/events';
-import type { WebhookType } from '../../core/schemas/webhooks';
+import { type WebhookData, type WebhookType, webhookEvent } from '../../core/schemas/webhooks';
 import type { RequestContext } from '../context';
 import { userActor } from './actor';
-import { hook } from './hooks';
 import { metricOfAudit } from './security-metrics';
 
 /** The events the owner hears about by email, and the notice each sends. */
@@ -47,16 +46,27 @@ export async function audit(
   type: AuditType,
   details?: Record<string, JsonValue>,
 ): Promise<void> {
-  await userActor(rc, userId).recordAudit({ type, ip: rc.ip, userAgent: rc.userAgent, details });
+  // One call on the user's actor records the entry and queues what follows from it.
+  await userActor(rc, userId).recordAudit(
+    { type, ip: rc.ip, userAgent: rc.userAgent, details },
+    { hook: hookOf(rc, userId, type, details), notice: await noticeOf(rc, userId, type) },
+  );
   const metric = metricOfAudit(type, details);
   if (metric) recordMetric(rc.env.METRICS, metric);
+}
+
+/** The app's webhook event for an audited event, when WEBHOOK_URL is set and the event has one. */
+function hookOf(rc: RequestContext, userId: string, type: AuditType, details?: Record<string, JsonValue>) {
   const event = HOOKS[type];
-  if (event) {
-    const ids = HOOK_IDS.filter((key) => typeof details?.[key] === 'string').map((key) => [key, details![key]]);
-    await hook(rc, userId, event, Object.fromEntries(ids));
-  }
-  const notice = NOTICES[type];
-  if (!notice || !rc.config.email.notices.includes(notice)) return;
+  if (!event || !rc.config.webhook) return null;
+  const ids = HOOK_IDS.filter((key) => typeof details?.[key] === 'string').map((key) => [key, details![key]]);
+  return webhookEvent(event, { user_id: userId, ...Object.fromEntries(ids) } as WebhookData<typeof event>);
+}
+
+/** The owner's security notice for an audited event, unless EMAIL_NOTICES turned it off. */
+async function noticeOf(rc: RequestContext, userId: string, type: AuditType) {
+  const kind = NOTICES[type];
+  if (!kind || !rc.config.email.notices.includes(kind)) return null;
   const email = rc.profile?.id === userId ? rc.profile.email : (await findUserById(rc.env.DB, userId))?.email;
-  if (email) await userActor(rc, userId).notify(notice, email);
+  return email ? { kind, to: email } : null;
 }
