@@ -427,12 +427,17 @@ export class UserObject extends DurableObject<Env> {
     return this.tokens.spend(kind, token);
   }
 
-  /** Spends an email change's confirmation or undo link (typed apart: RPC stubs lose generics). */
-  spendChangeLink(
-    kind: 'email_change' | 'email_change_undo',
-    token: string,
-  ): Promise<TokenData['email_change'] | null> {
-    return kind === 'email_change_undo' ? this.tokens.spendVoidingLater(kind, token) : this.tokens.spend(kind, token);
+  /** Spends an email change's confirmation link (typed apart: RPC stubs lose generics). */
+  spendChangeLink(kind: 'email_change', token: string): Promise<TokenData['email_change'] | null> {
+    return this.tokens.spend(kind, token);
+  }
+
+  /**
+   * Spends an email change's undo link: its data and when it was issued (the change it undoes
+   * was asked for then); the undo links of later changes are voided.
+   */
+  spendUndoLink(token: string): Promise<{ data: TokenData['email_change_undo']; issuedAt: number } | null> {
+    return this.tokens.spendVoidingLater('email_change_undo', token);
   }
 
   /** Voids every outstanding link of `kind` (after a reset, or when the address changed). */

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { call, expectError, freshIp, login, PASSWORD, signup, uniqueEmail } from './helpers';
 import { catchMail, type Relay } from './mail';
+import { enrolTotp } from './mfa-helpers';
 import { staleSignIn } from './sign-in-age';
 
 /** Asks for an email change with the password as proof (the route wants one from a password account). */
@@ -78,6 +79,33 @@ describe('email change', () => {
     expect((await emailOf(owner.user.id))?.email).toBe(owner.email);
     await expectError(await undo(attackersUndo), 400, 'invalid_request');
     expect((await emailOf(owner.user.id))?.email).toBe(owner.email);
+  });
+
+  it('takes away the ways in added after the undone change was asked for: later provider links and MFA', async () => {
+    const owner = await signup();
+    const link = (provider: string, createdAt: number) =>
+      env.DB.prepare(
+        'INSERT INTO oauth_accounts (id, user_id, provider, provider_user_id, created_at) VALUES (?, ?, ?, ?, ?)',
+      )
+        .bind(crypto.randomUUID(), owner.user.id, provider, `sub-${crypto.randomUUID()}`, createdAt)
+        .run();
+    await link('owners', Date.now() - 60_000);
+    const taken = uniqueEmail('taker');
+    await change(owner.access_token, taken);
+    const ownersUndo = await relay.token(owner.email, 'email_change_undo');
+    expect((await confirm(await relay.token(taken, 'email_change'))).status).toBe(200);
+    // What the taker adds with the session they hold: a provider of their own, and MFA.
+    await link('takers', Date.now() + 1);
+    await enrolTotp(owner);
+    expect((await undo(ownersUndo)).status).toBe(200);
+    const providers = await env.DB.prepare('SELECT provider FROM oauth_accounts WHERE user_id = ?')
+      .bind(owner.user.id)
+      .all<{ provider: string }>();
+    expect(providers.results.map((r) => r.provider)).toEqual(['owners']);
+    const mfa = await env.DB.prepare('SELECT mfa_enabled FROM users WHERE id = ?').bind(owner.user.id).first();
+    expect(mfa).toEqual({ mfa_enabled: 0 });
+    const signedIn = (await (await login(owner.email, PASSWORD, freshIp())).json()) as Record<string, unknown>;
+    expect(signedIn.access_token).toEqual(expect.any(String));
   });
 
   it('undoes a chain of changes: the first undo link brings the first address back', async () => {

@@ -93,3 +93,11 @@ export async function disableTotp(db: D1Database, userId: string): Promise<void>
     d.update(users).set({ mfaEnabled: false, updatedAt: Date.now() }).where(eq(users.id, userId)),
   ]);
 }
+
+/** Turns MFA off when it was turned on after `since` (ms); answers whether it was. */
+export async function disableTotpConfirmedSince(db: D1Database, userId: string, since: number): Promise<boolean> {
+  const row = await database(db).select().from(mfaTotp).where(eq(mfaTotp.userId, userId)).get();
+  if (row?.confirmedAt == null || row.confirmedAt <= since) return false;
+  await disableTotp(db, userId);
+  return true;
+}

@@ -1,5 +1,5 @@
 /** Connected provider accounts in D1. Tokens arrive here already sealed; nothing here decrypts. */
-import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, or, sql } from 'drizzle-orm';
 import { err, type NotFound, ok, type Result } from '../result';
 import { database } from './client';
 import { oauthAccounts, users } from './schema';
@@ -113,4 +113,13 @@ export async function clearTokensOf(db: D1Database, userId: string): Promise<OAu
     .set({ accessTokenEnc: null, refreshTokenEnc: null, expiresAt: null, status: 'reauth_required' })
     .where(holding);
   return held;
+}
+
+/** Deletes the connections linked after `since` (ms); answers their providers. */
+export async function unlinkAddedSince(db: D1Database, userId: string, since: number): Promise<string[]> {
+  const deleted = await database(db)
+    .delete(oauthAccounts)
+    .where(and(eq(oauthAccounts.userId, userId), gt(oauthAccounts.createdAt, since)))
+    .returning({ provider: oauthAccounts.provider });
+  return deleted.map((row) => row.provider);
 }

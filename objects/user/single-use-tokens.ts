@@ -117,11 +117,11 @@ export class SingleUseTokens {
     purpose: P,
     token: string,
     now = Date.now(),
-  ): Promise<TokenData[P] | null> {
+  ): Promise<{ data: TokenData[P]; issuedAt: number } | null> {
     const taken = await this.take(purpose, token, now);
     if (!taken) return null;
     this.sql.exec('DELETE FROM single_use_tokens WHERE purpose = ? AND expires_at > ?', purpose, taken.expiresAt);
-    return taken.data;
+    return { data: taken.data, issuedAt: taken.expiresAt - RULES[purpose].ttlMs };
   }
 
   /** Voids every token, of every purpose (the actor's storage went back in time). */

@@ -2,6 +2,8 @@
  * Changing the account's email address (DESIGN.md §8): under step-up, a confirmation link to
  * the new address and an undo link to the old one; the change applies on confirmation.
  */
+import { disableTotpConfirmedSince } from '../../core/db/mfa';
+import { unlinkAddedSince } from '../../core/db/oauth-accounts';
 import { changeEmail, findUserByEmail, findUserById, toProfile } from '../../core/db/users';
 import { ProfileOut, RevokedOut } from '../../core/schemas/auth';
 import { ChangeEmail, LinkTokenBody } from '../../core/schemas/email';
@@ -10,6 +12,7 @@ import { userActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { badLink, emailLimit, linkOwner } from '../auth/email-link';
 import { hook } from '../auth/hooks';
+import { refreshProfile } from '../auth/profile';
 import { revokeAccess } from '../auth/revoke-access';
 import { requireProofNow } from '../auth/step-up';
 import { invalidField, orFail } from '../errors';
@@ -94,9 +97,10 @@ export const emailChangeRoutes = [
     },
     async handle({ rc, body, reply }) {
       const { userId, actor } = await linkOwner(rc, body.token);
-      const link = await actor.spendChangeLink('email_change_undo', body.token);
+      const spent = await actor.spendUndoLink(body.token);
+      const link = spent?.data;
       const user = link ? await findUserById(rc.env.DB, userId) : undefined;
-      if (!link || !user) throw badLink();
+      if (!spent || !link || !user) throw badLink();
       // From wherever the address went since (a second change must not strand the owner).
       if (!same(user.email, link.email)) {
         const row = orFail(await changeEmail(rc.env.DB, userId, user.email, link.email, Date.now()), {
@@ -112,7 +116,11 @@ export const emailChangeRoutes = [
         ...(await revokeAccess(rc, userId, {})),
         connections_revoked: await dropProviderTokens(rc, userId),
       };
-      await audit(rc, userId, 'email_change_undone', { ...revoked });
+      // Ways in added since the undone change was asked for may be the taker's: they go too.
+      const unlinked = await unlinkAddedSince(rc.env.DB, userId, spent.issuedAt);
+      const mfaOff = await disableTotpConfirmedSince(rc.env.DB, userId, spent.issuedAt);
+      if (mfaOff) await refreshProfile(rc, userId);
+      await audit(rc, userId, 'email_change_undone', { ...revoked, unlinked, mfa_disabled: mfaOff });
       return reply(200, revoked);
     },
   }),

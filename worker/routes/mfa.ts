@@ -14,12 +14,12 @@ import {
 import { ReauthRequiredOut, StepUpOnly, withStepUp } from '../../core/schemas/step-up';
 import { newBackupCodes, newTotpSecret, otpauthUri, qrSvg, totpContext } from '../../core/totp';
 import { userIdOf } from '../../core/user-token';
-import { clientInfo, knownUserActor, userActor } from '../auth/actor';
+import { clientInfo, knownUserActor } from '../auth/actor';
 import { audit } from '../auth/audit';
 import { tokensResponse } from '../auth/issue';
 import { factorPolicy, locked } from '../auth/lockout';
 import { requirePassword } from '../auth/password';
-import { currentProfile } from '../auth/profile';
+import { currentProfile, refreshProfile } from '../auth/profile';
 import { checkSecondFactor, requireSecondFactor, WRONG_CODE } from '../auth/second-factor';
 import { requireStepUp } from '../auth/step-up';
 import type { RequestContext } from '../context';
@@ -30,12 +30,6 @@ async function issueBackupCodes(rc: RequestContext, userId: string): Promise<str
   const codes = newBackupCodes();
   await replaceBackupCodes(rc.env.DB, userId, codes);
   return codes;
-}
-
-/** Keeps the actor's cached profile in step with a change of `mfa_enabled` in D1. */
-async function refreshProfile(rc: RequestContext, userId: string): Promise<void> {
-  const row = await findUserById(rc.env.DB, userId);
-  if (row) await userActor(rc, userId).setProfile(toProfile(row));
 }
 
 const mfaAlreadyOn = () => new ApiError('conflict', 'MFA is already on; turn it off first.');
