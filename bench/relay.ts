@@ -3,17 +3,23 @@
  *
  * 1. Relay latency A → B: this API (device actor → user actor's log → device actor) against a
  *    one-room relay in a single Durable Object that also stores each message before it
- *    broadcasts (bench/baseline), in alternating rounds of the same run, same wrangler.
+ *    broadcasts (bench/baseline), served beside the Worker by the same `wrangler dev`, in
+ *    alternating rounds of the same run.
  * 2. POST /v1/events against GET /v1/me, alternating sequential requests.
  * 3. Socket appends with 1, 10 and 50 users of two devices each, every device appending with a
- *    window in flight; HTTP appends to the same users meanwhile (their latency under that load).
+ *    window in flight; HTTP appends to the same users meanwhile, from a thread of their own
+ *    (their latency under that load), and the CPU the runtime and the load generator used.
  *
  * Run: npm run bench:relay   (starts both servers on loopback ports)
  */
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { progress } from '../scripts/cli.ts';
 import { startDevServer } from '../scripts/dev-server.ts';
+import { writeBenchConfig } from './baseline/config.ts';
+import { ROOM_PATH } from './baseline/path.ts';
+import { workerdCpuSeconds } from './cpu.ts';
 import { benchCommand, ms, type Stats, stats, writeSection } from './measure.ts';
 import { type BenchSocket, deviceSocket, relayOnce, roomSocket } from './sockets.ts';
 
@@ -29,11 +35,13 @@ const PER_ROUND = 30;
 const USER_COUNTS = [1, 10, 50];
 const IN_FLIGHT = 8;
 
-progress('Starting wrangler dev (this API) and wrangler dev (the baseline room) …');
-const [server, baseline] = await Promise.all([
-  startDevServer(root, { RATE_LIMITS: LIMITS }),
-  startDevServer(root, {}, { config: 'bench/baseline/wrangler.toml' }),
-]);
+progress('Starting wrangler dev (this API, and the baseline room beside it) …');
+const benchConfig = writeBenchConfig(root);
+const server = await startDevServer(
+  root,
+  { RATE_LIMITS: LIMITS },
+  { config: benchConfig.config, entry: 'bench/baseline/with-room.ts' },
+).finally(benchConfig.remove);
 
 async function signUp(n: number): Promise<string> {
   const response = await fetch(`${server.url}/v1/auth/signup`, {
@@ -93,7 +101,8 @@ try {
   progress('Relay A → B: this API and the baseline, in alternating rounds …');
   const [user] = await usersWithDevices(1);
   const [a, b] = user!.devices;
-  const [roomA, roomB] = [await roomSocket(baseline.url), await roomSocket(baseline.url)];
+  const room = `${server.url}${ROOM_PATH}`;
+  const [roomA, roomB] = [await roomSocket(room), await roomSocket(room)];
   const ours: number[] = [];
   const theirs: number[] = [];
   let n = 0;
@@ -142,39 +151,52 @@ try {
     );
   }
 
-  const throughput: { users: number; rps: number; http: Stats; health: Stats }[] = [];
+  const throughput: {
+    users: number;
+    rps: number;
+    http: Stats;
+    health: Stats;
+    runtime: number;
+    proxy: number;
+    generator: number;
+  }[] = [];
   const all = [user!, ...(await usersWithDevices(Math.max(...USER_COUNTS) - 1))];
   for (const count of USER_COUNTS) {
     progress(`Throughput: ${count} users × 2 devices, ${IN_FLIGHT} in flight each, with HTTP appends alongside …`);
     const users = all.slice(0, count);
     const perDevice = Math.max(20, Math.round((LOAD_SECONDS * 300) / (count * 2)));
-    const http: number[] = [];
-    const health: number[] = [];
-    let httpRunning = true;
-    // The bare route under the same load: a wait it shares is the runtime's queue, not an actor's.
-    const healthLoad = (async () => {
-      while (httpRunning) await timed(health, () => fetch(`${server.url}/health`));
-    })();
-    const httpLoad = (async () => {
-      for (let i = 0; httpRunning; i++) {
-        const target = users[i % users.length]!;
-        await timed(http, () =>
-          fetch(`${server.url}/v1/events`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ id: `side-${count}-${i}`, stream: 'side', payload: i }),
-          }),
-        );
-      }
-    })();
+    const side = new Worker(new URL('./http-side.ts', import.meta.url), {
+      workerData: { url: server.url, tokens: users.map((u) => u.token), tag: String(count) },
+    });
+    const sideDone = new Promise<{ http: number[]; health: number[] }>((resolve, reject) => {
+      side.once('message', resolve);
+      side.once('error', reject);
+    });
+    const [cpuBefore, generatorBefore, wallBefore] = [
+      workerdCpuSeconds(server.group(), server.url),
+      process.cpuUsage(),
+      performance.now(),
+    ];
     const rps = await socketAppends(
       users.flatMap((u) => u.devices),
       perDevice,
       `load-${count}`,
     );
-    httpRunning = false;
-    await Promise.all([httpLoad, healthLoad]);
-    throughput.push({ users: count, rps, http: stats(http), health: stats(health) });
+    const wall = (performance.now() - wallBefore) / 1000;
+    const generator = process.cpuUsage(generatorBefore);
+    const cpuAfter = workerdCpuSeconds(server.group(), server.url);
+    side.postMessage('stop');
+    const { http, health } = await sideDone;
+    await side.terminate();
+    throughput.push({
+      users: count,
+      rps,
+      http: stats(http),
+      health: stats(health),
+      runtime: (cpuAfter.runtime - cpuBefore.runtime) / wall,
+      proxy: (cpuAfter.proxy - cpuBefore.proxy) / wall,
+      generator: (generator.user + generator.system) / 1e6 / wall,
+    });
   }
   for (const u of all) for (const d of u.devices) d.close();
   roomA.close();
@@ -187,7 +209,7 @@ try {
   const body = `
 ## Relay against a one-actor baseline, and users (\`npm run bench:relay\`)
 
-${new Date().toISOString().slice(0, 10)}, two \`wrangler dev\` (local workerd) of the same wrangler side by side, ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; raw WebSockets from Node, the load generator on the same cores: absolute figures are noisy, compare ratios within the run.
+${new Date().toISOString().slice(0, 10)}, one \`wrangler dev\` (local workerd, without wrangler's local trace store: see "Where the relay's time goes") serving this Worker and the baseline room beside it (bench/baseline/with-room.ts), ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; raw WebSockets from Node, the load generator on the same cores: absolute figures are noisy, compare ratios within the run.
 
 Relay A → B, ${ROUNDS} alternating rounds of ${PER_ROUND} (latency in ms, ratio of p50 against the baseline):
 
@@ -203,15 +225,15 @@ Alternating sequential requests of one user:
 ${row('GET /v1/me (JWT + one user-actor RPC)', m, m)}
 ${row('POST /v1/events (JWT + one RPC: admit and append)', p, m)}
 
-Socket appends across users (two devices per user, each with ${IN_FLIGHT} events in flight; every append is also relayed to the other device), with one HTTP append at a time to the same users, and one GET /health at a time, alongside (latency in ms):
+Socket appends across users (two devices per user, each with ${IN_FLIGHT} events in flight; every append is also relayed to the other device). Alongside, from a thread of its own: one HTTP append at a time to the same users, and one GET /health at a time (latency in ms). CPU in cores (1.00 = one core busy the whole phase), from /proc for the two workerd processes of \`wrangler dev\` (the runtime running the Worker and its actors, and wrangler's proxy on the public port) and from \`process.cpuUsage()\` for the load generator (this Node process):
 
-| users × devices | events/s | × one user | HTTP append n / p50 / p99 | GET /health n / p50 / p99 |
-| --- | --- | --- | --- | --- |
-${throughput.map((x) => `| ${x.users} × 2 | ${x.rps.toFixed(0)} | ${(x.rps / single).toFixed(2)}× | ${x.http.n} / ${ms(x.http.p50)} / ${ms(x.http.p99)} | ${x.health.n} / ${ms(x.health.p50)} / ${ms(x.health.p99)} |`).join('\n')}
+| users × devices | events/s | × one user | runtime CPU | proxy CPU | load generator CPU | HTTP append n / p50 / p99 | GET /health n / p50 / p99 |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${throughput.map((x) => `| ${x.users} × 2 | ${x.rps.toFixed(0)} | ${(x.rps / single).toFixed(2)}× | ${x.runtime.toFixed(2)} | ${x.proxy.toFixed(2)} | ${x.generator.toFixed(2)} | ${x.http.n} / ${ms(x.http.p50)} / ${ms(x.http.p99)} | ${x.health.n} / ${ms(x.health.p50)} / ${ms(x.health.p99)} |`).join('\n')}
 `;
   writeSection('relay', body);
   progress('Wrote the relay section of bench/RESULTS.md');
   console.log(body);
 } finally {
-  await Promise.all([server.stop(), baseline.stop()]);
+  await server.stop();
 }

@@ -56,9 +56,9 @@ export async function deviceSocket(
   return Object.assign(socket, { id: device.id });
 }
 
-/** A member of the baseline's one room. */
-export async function roomSocket(baseUrl: string): Promise<BenchSocket> {
-  return (await open(`${baseUrl.replace(/^http/, 'ws')}/`)).socket;
+/** A member of the baseline's one room, served at `url`. */
+export async function roomSocket(url: string): Promise<BenchSocket> {
+  return (await open(url.replace(/^http/, 'ws'))).socket;
 }
 
 /** Sends an event from `from` and resolves with the ms until `to` receives it. */

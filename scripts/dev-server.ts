@@ -21,6 +21,8 @@ export interface DevServer {
   crash(): Promise<void>;
   /** Starts it again on the same port and state, and waits until it answers. */
   restart(): Promise<void>;
+  /** The process group of wrangler and the workerd it started (a benchmark reads their CPU time). */
+  group(): number | undefined;
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -75,12 +77,13 @@ function stopGroup(child: ChildProcess): Promise<void> {
  * Starts the server and resolves once `/health` answers; `stop()` ends it and its files.
  * `vars` override wrangler.toml's variables for this server (they go into its .env file);
  * `state` is a state directory to serve (and keep) instead of a new one.
- * `config` serves another Worker of the repository (a benchmark's baseline) instead, without D1.
+ * `config` is another configuration file of this Worker (the benchmarks', with their baseline
+ * beside it); `entry` serves another entry point (a benchmark's build of the Worker).
  */
 export async function startDevServer(
   root: string,
   vars: Record<string, string> = {},
-  options: { state?: string; config?: string } = {},
+  options: { state?: string; config?: string; entry?: string } = {},
 ): Promise<DevServer> {
   const dir = mkdtempSync(join(tmpdir(), 'durable-backend-e2e-'));
   const state = options.state ?? join(dir, 'state');
@@ -101,18 +104,22 @@ export async function startDevServer(
     CLOUDFLARE_CF_FETCH_ENABLED: 'false',
     WRANGLER_HIDE_BANNER: 'true',
     CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
+    // wrangler's local explorer traces every invocation into a SQLite file (an fsync each) on
+    // the runtime's one thread; production tracing is off that path, so tests and benchmarks
+    // run without it (bench/RESULTS.md, "Where the relay's time goes").
+    X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? 'false',
   };
-  const migrate = options.config
-    ? { status: 0, stdout: '', stderr: '' }
-    : spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
-        cwd: root,
-        env: offline,
-        encoding: 'utf8',
-      });
+  const configArgs = options.config ? ['--config', options.config] : [];
+  const migrate = spawnSync(
+    'wrangler',
+    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state, ...configArgs],
+    { cwd: root, env: offline, encoding: 'utf8' },
+  );
   if (migrate.status !== 0) throw new Error(`D1 migrations failed:\n${migrate.stdout}${migrate.stderr}`);
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = [
     'dev',
+    ...(options.entry ? [options.entry] : []),
     '--local',
     '--ip',
     '127.0.0.1',
@@ -123,7 +130,7 @@ export async function startDevServer(
   ];
   args.push('--env-file', envFile, '--persist-to', state, '--log-level', 'warn');
   args.push('--show-interactive-dev-session=false');
-  if (options.config) args.push('--config', options.config);
+  args.push(...configArgs);
   let output = '';
   const logFile = join(dir, 'output.log');
   const collect = (chunk: Buffer) => {
@@ -167,5 +174,6 @@ export async function startDevServer(
       child = launch();
       await waitUntilUp(url, child, () => output);
     },
+    group: () => child.pid,
   };
 }

@@ -2,17 +2,13 @@
  * The baseline the relay is measured against: a one-room chat relay in a single Durable
  * Object, the fastest shape this runtime allows for "persist, then broadcast". Each message is
  * stored in the room's SQLite (the output gate holds the broadcast until it commits), acked to
- * its sender and sent to every other socket. Served by its own `wrangler dev` of the same
- * wrangler (bench/baseline/wrangler.toml); not part of the product.
+ * its sender and sent to every other socket. Served beside the Worker by the same `wrangler
+ * dev` (bench/baseline/with-room.ts); not part of the product.
  */
 import { DurableObject } from 'cloudflare:workers';
 
-interface RoomEnv {
-  ROOM: DurableObjectNamespace<RoomObject>;
-}
-
-export class RoomObject extends DurableObject<RoomEnv> {
-  constructor(ctx: DurableObjectState, env: RoomEnv) {
+export class RoomObject extends DurableObject<object> {
+  constructor(ctx: DurableObjectState, env: object) {
     super(ctx, env);
     ctx.storage.sql.exec(
       'CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, body TEXT NOT NULL)',
@@ -41,10 +37,3 @@ export class RoomObject extends DurableObject<RoomEnv> {
     ws.close(code, reason);
   }
 }
-
-export default {
-  async fetch(request: Request, env: RoomEnv): Promise<Response> {
-    if (request.headers.get('upgrade') !== 'websocket') return new Response('room relay baseline', { status: 200 });
-    return env.ROOM.getByName('room').fetch(request);
-  },
-} satisfies ExportedHandler<RoomEnv>;

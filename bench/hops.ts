@@ -1,0 +1,130 @@
+/**
+ * Where the relay's milliseconds go: a timing build of the Worker (bench/timing/worker.ts)
+ * notes `performance.now()` as each event passes a hop, and this script relays events from
+ * device A to device B one at a time and splits each relay into its hops.
+ *
+ * Run: npm run bench:hops
+ */
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { progress } from '../scripts/cli.ts';
+import { startDevServer } from '../scripts/dev-server.ts';
+import { writeBenchConfig } from './baseline/config.ts';
+import { ROOM_PATH } from './baseline/path.ts';
+import { benchCommand, ms, type Stats, stats, writeSection } from './measure.ts';
+import { type BenchSocket, deviceSocket, type Frame, roomSocket } from './sockets.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const UNLIMITED = { limit: 1_000_000, window_s: 60 };
+const LIMITS = JSON.stringify({ auth: UNLIMITED, api: UNLIMITED, ws: UNLIMITED, connect: UNLIMITED });
+benchCommand('bench:hops', 'Splits the relay A → B into its hops, with a timing build of the Worker.');
+const COUNT = 400;
+const WARM_UP = 50;
+
+type Hop = 'device_in' | 'user_in' | 'relay_call' | 'user_out' | 'deliver_in' | 'sent';
+type Notes = Record<string, Partial<Record<Hop, number>>>;
+
+/** When (Node's `performance.now()`) `from` sent the event and `to` received it. */
+function relayTimed(from: BenchSocket, to: BenchSocket, frame: Frame): Promise<{ sent: number; received: number }> {
+  return new Promise((resolve) => {
+    to.onFrame = (received) => {
+      if (received.type === 'event' && received.id === frame.id) resolve({ sent, received: performance.now() });
+    };
+    const sent = performance.now();
+    from.send(frame);
+  });
+}
+
+type Times = Map<string, { sent: number; received: number }>;
+const ROUNDS = 8;
+
+progress('Starting wrangler dev with the timing build (this API and the baseline room beside it) …');
+const benchConfig = writeBenchConfig(root);
+const server = await startDevServer(
+  root,
+  { RATE_LIMITS: LIMITS },
+  { config: benchConfig.config, entry: 'bench/timing/worker.ts' },
+).finally(benchConfig.remove);
+try {
+  const signup = await fetch(`${server.url}/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: `hops-${crypto.randomUUID()}@example.com`, password: 'benchmark passphrase 1' }),
+  });
+  const { access_token: token } = (await signup.json()) as { access_token: string };
+  const a = await deviceSocket(server.url, token, 'a');
+  const b = await deviceSocket(server.url, token, 'b');
+  const [roomA, roomB] = [await roomSocket(`${server.url}${ROOM_PATH}`), await roomSocket(`${server.url}${ROOM_PATH}`)];
+
+  progress(`Relaying ${COUNT} events A → B on each, one at a time, in ${ROUNDS} alternating rounds …`);
+  const clients: Times = new Map();
+  const roomClients: Times = new Map();
+  let n = 0;
+  const round = async (count: number, keep: boolean) => {
+    for (let i = 0; i < count; i++) {
+      const id = `hop-${n++}`;
+      const times = await relayTimed(a, b, { type: 'event', id, stream: 'hops', payload: { i } });
+      if (keep) clients.set(id, times);
+    }
+  };
+  const roomRound = async (count: number, keep: boolean) => {
+    for (let i = 0; i < count; i++) {
+      const id = `hop-${n++}`;
+      const times = await relayTimed(roomA, roomB, { id, payload: { i } });
+      if (keep) roomClients.set(id, times);
+    }
+  };
+  await round(WARM_UP, false);
+  await roomRound(WARM_UP, false);
+  for (let r = 0; r < ROUNDS; r++) {
+    const [first, second] = r % 2 === 0 ? [round, roomRound] : [roomRound, round];
+    await first(COUNT / ROUNDS, true);
+    await second(COUNT / ROUNDS, true);
+  }
+  const notes = (await (await fetch(`${server.url}/__bench/hops`)).json()) as Notes;
+  for (const socket of [a, b, roomA, roomB]) socket.close();
+
+  const roomTotal = stats([...roomClients.values()].map((c) => c.received - c.sent));
+  const ids = [...clients.keys()];
+  const spans = (
+    span: (n: Partial<Record<Hop, number>>, c: { sent: number; received: number }) => number | undefined,
+  ) =>
+    stats(
+      ids.flatMap((id) => {
+        const value = span(notes[id] ?? {}, clients.get(id)!);
+        return value === undefined || Number.isNaN(value) ? [] : [value];
+      }),
+    );
+  const between = (from: Hop, to: Hop) => spans((n) => (n[to] ?? Number.NaN) - (n[from] ?? Number.NaN));
+  const total = spans((_, c) => c.received - c.sent);
+  const outside = spans((n, c) => c.received - c.sent - ((n.sent ?? Number.NaN) - (n.device_in ?? Number.NaN)));
+  const inServer = between('device_in', 'sent');
+  const row = (name: string, s: Stats) => `| ${name} | ${s.n} | ${ms(s.mean)} | ${ms(s.p50)} | ${ms(s.p95)} |`;
+  const body = `
+## Where the relay's time goes (\`npm run bench:hops\`)
+
+${new Date().toISOString().slice(0, 10)}, \`wrangler dev bench/timing/worker.ts\` (local workerd: this Worker with its actors subclassed to note \`performance.now()\` at each hop), ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; one user, two devices on raw WebSockets from Node, ${COUNT} events relayed one at a time through each, in ${ROUNDS} alternating rounds after ${WARM_UP} not counted. Latency in ms; workerd's clock moves only between I/O, so a hop without I/O reads 0 and means are the fairer figure. 
+
+| hop | n | mean | p50 | p95 |
+| --- | --- | --- | --- | --- |
+${row('A → B as the client sees it', total)}
+${row('outside the actors: the frame into device A, and out of device B to client B', outside)}
+${row('device A: frame read, checked, and its RPC reaching the user actor', between('device_in', 'user_in'))}
+${row('user actor: the append transaction, until the relay call leaves', between('user_in', 'relay_call'))}
+${row('relay call → device B: the output gate (the append commit) and the hop', between('relay_call', 'deliver_in'))}
+${row('device B: order check and the send', between('deliver_in', 'sent'))}
+${row('(the user actor’s whole append call, scheduling included)', between('user_in', 'user_out'))}
+${row('(inside the actors: device A in → device B sent)', inServer)}
+
+The baseline room (bench/baseline/room.ts), served beside the Worker by the same \`wrangler dev\`, in alternating rounds of the same run (its insert, commit and broadcast run without I/O in between, so only the whole is measured):
+
+| hop | n | mean | p50 | p95 |
+| --- | --- | --- | --- | --- |
+${row('A → B as the client sees it', roomTotal)}
+`;
+  writeSection('hops', body);
+  progress('Wrote the hops section of bench/RESULTS.md');
+  console.log(body);
+} finally {
+  await server.stop();
+}
