@@ -10,7 +10,7 @@
  *    window in flight; HTTP appends to the same users meanwhile, from a thread of their own
  *    (their latency under that load), and the CPU the runtime and the load generator used.
  *
- * Run: npm run bench:relay   (starts both servers on loopback ports)
+ * Run: npm run bench:relay   (starts its own wrangler dev on a loopback port)
  */
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ import { writeBenchConfig } from './baseline/config.ts';
 import { ROOM_PATH } from './baseline/path.ts';
 import { workerdCpuSeconds } from './cpu.ts';
 import { benchCommand, ms, type Stats, stats, writeSection } from './measure.ts';
-import { type BenchSocket, deviceSocket, relayOnce, roomSocket } from './sockets.ts';
+import { type BenchSocket, deviceSocket, type Frame, relayOnce, roomSocket } from './sockets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const UNLIMITED = { limit: 1_000_000, window_s: 60 };
@@ -34,6 +34,9 @@ const ROUNDS = 10;
 const PER_ROUND = 30;
 const USER_COUNTS = [1, 10, 50];
 const IN_FLIGHT = 8;
+/** The paced series: each device sends one event, waits for its ack, then this long before the next. */
+const THINK_MS = 20;
+const PACED_USER_COUNTS = [1, 5, 10, 25, 50];
 
 progress('Starting wrangler dev (this API, and the baseline room beside it) …');
 const benchConfig = writeBenchConfig(root);
@@ -129,26 +132,65 @@ try {
     }
   }
 
-  progress('POST /v1/events against GET /v1/me, alternating …');
-  const auth = { authorization: `Bearer ${user!.token}`, 'content-type': 'application/json' };
-  const me: number[] = [];
-  const post: number[] = [];
+  progress('Runtime CPU per event: this API and the baseline, one sender with a window in flight …');
+  /** `from` sends `count` events, IN_FLIGHT unacked at a time; events per second and runtime CPU ms per event. */
+  const cpuPerEvent = async (from: BenchSocket, count: number, frame: (i: number) => Frame) => {
+    const [cpuBefore, wallBefore] = [workerdCpuSeconds(server.group(), server.url).runtime, performance.now()];
+    await new Promise<void>((resolve) => {
+      let sent = 0;
+      let acked = 0;
+      from.onFrame = (received) => {
+        if (received.type !== 'ack') return;
+        acked += 1;
+        if (acked === count) resolve();
+        else if (sent < count) from.send(frame(sent++));
+      };
+      for (let i = 0; i < IN_FLIGHT; i++) from.send(frame(sent++));
+    });
+    const wall = (performance.now() - wallBefore) / 1000;
+    const cpu = workerdCpuSeconds(server.group(), server.url).runtime - cpuBefore;
+    return { rate: count / wall, cpuMs: (cpu * 1000) / count };
+  };
+  const ourFrame = (i: number) => ({ type: 'event', id: `cpu-${n++}`, stream: 'cpu', payload: { i } });
+  const roomFrame = (i: number) => ({ id: `cpu-${n++}`, payload: { i } });
+  await cpuPerEvent(a, 300, ourFrame);
+  await cpuPerEvent(roomA, 300, roomFrame);
+  const cpuRounds: { ours: { rate: number; cpuMs: number }[]; room: { rate: number; cpuMs: number }[] } = {
+    ours: [],
+    room: [],
+  };
+  for (let round = 0; round < 4; round++) {
+    const oursFirst = round % 2 === 0;
+    if (oursFirst) cpuRounds.ours.push(await cpuPerEvent(a, 1500, ourFrame));
+    cpuRounds.room.push(await cpuPerEvent(roomA, 1500, roomFrame));
+    if (!oursFirst) cpuRounds.ours.push(await cpuPerEvent(a, 1500, ourFrame));
+  }
+
+  progress('POST /v1/events against GET /v1/me, alternating, for a user with two devices online and one with none …');
   const timed = async (into: number[], request: () => Promise<Response>) => {
     const start = performance.now();
     const response = await request();
     await response.arrayBuffer();
     into.push(performance.now() - start);
   };
-  for (let i = 0; i < 20 + ROUNDS * PER_ROUND; i++) {
-    const [meInto, postInto] = i < 20 ? [[], []] : [me, post];
-    await timed(meInto, () => fetch(`${server.url}/v1/me`, { headers: auth }));
-    await timed(postInto, () =>
+  /** One GET /v1/me then one POST /v1/events of `token`, into `me` and `post` unless warming up. */
+  const pair = async (token: string, i: number, me: number[], post: number[]) => {
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    await timed(me, () => fetch(`${server.url}/v1/me`, { headers: auth }));
+    await timed(post, () =>
       fetch(`${server.url}/v1/events`, {
         method: 'POST',
         headers: auth,
         body: JSON.stringify({ id: `http-${i}`, stream: 'http', payload: i }),
       }),
     );
+  };
+  const offline = await signUp(-1);
+  const [me, post, meOffline, postOffline]: [number[], number[], number[], number[]] = [[], [], [], []];
+  for (let i = 0; i < 20 + ROUNDS * PER_ROUND; i++) {
+    const warm = i < 20;
+    await pair(user!.token, i, warm ? [] : me, warm ? [] : post);
+    await pair(offline, i, warm ? [] : meOffline, warm ? [] : postOffline);
   }
 
   const throughput: {
@@ -198,11 +240,48 @@ try {
       generator: (generator.user + generator.system) / 1e6 / wall,
     });
   }
+  // Paced senders: a user's load is bounded by its devices' pace, not by the runtime, so the
+  // series shows where adding users stops adding events (the runtime's thread full, or an actor).
+  const paced: { users: number; rps: number; runtime: number }[] = [];
+  for (const count of PACED_USER_COUNTS) {
+    progress(`Paced: ${count} users × 2 devices, one event in flight each and ${THINK_MS} ms between …`);
+    const devices = all.slice(0, count).flatMap((u) => u.devices);
+    const [cpuBefore, wallBefore] = [workerdCpuSeconds(server.group(), server.url).runtime, performance.now()];
+    const end = wallBefore + LOAD_SECONDS * 1000;
+    let acked = 0;
+    const stalled = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('paced devices stopped getting acks')), LOAD_SECONDS * 1000 + 30_000).unref(),
+    );
+    await Promise.race([
+      stalled,
+      Promise.all(
+        devices.map(
+          (device, d) =>
+            new Promise<void>((resolve) => {
+              let sent = 0;
+              const sendOne = () =>
+                device.send({ type: 'event', id: `paced-${count}-${d}-${sent++}`, stream: 'paced', payload: sent });
+              device.onFrame = (frame) => {
+                if (frame.type !== 'ack') return;
+                acked += 1;
+                if (performance.now() >= end) resolve();
+                else setTimeout(sendOne, THINK_MS);
+              };
+              sendOne();
+            }),
+        ),
+      ),
+    ]);
+    const wall = (performance.now() - wallBefore) / 1000;
+    const cpu = workerdCpuSeconds(server.group(), server.url).runtime - cpuBefore;
+    paced.push({ users: count, rps: acked / wall, runtime: cpu / wall });
+  }
   for (const u of all) for (const d of u.devices) d.close();
   roomA.close();
   roomB.close();
 
   const [o, t, m, p] = [stats(ours), stats(theirs), stats(me), stats(post)];
+  const [mo, po] = [stats(meOffline), stats(postOffline)];
   const row = (name: string, s: Stats, base: Stats) =>
     `| ${name} | ${s.n} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} | ${(s.p50 / base.p50).toFixed(2)}× |`;
   const single = throughput[0]!.rps;
@@ -218,18 +297,33 @@ Relay A → B, ${ROUNDS} alternating rounds of ${PER_ROUND} (latency in ms, rati
 ${row('baseline: one room actor, stores then broadcasts', t, t)}
 ${row('this API: device actor → user log → device actor', o, t)}
 
-Alternating sequential requests of one user:
+One sender with ${IN_FLIGHT} events in flight (this API: device A, every event also relayed to device B; the baseline: one room member, every message broadcast to the other), 4 alternating rounds of 1,500; CPU of the runtime's workerd per event, from /proc:
+
+| what | events/s (rounds) | runtime CPU per event, ms (rounds) |
+| --- | --- | --- |
+| baseline: one room actor | ${cpuRounds.room.map((x) => x.rate.toFixed(0)).join(', ')} | ${cpuRounds.room.map((x) => x.cpuMs.toFixed(2)).join(', ')} |
+| this API: device actor → user log → device actor | ${cpuRounds.ours.map((x) => x.rate.toFixed(0)).join(', ')} | ${cpuRounds.ours.map((x) => x.cpuMs.toFixed(2)).join(', ')} |
+
+Alternating sequential requests (GET then POST of one user, then of the other): a user whose two devices stay online, so each append is also relayed to both (two delivery RPCs on the runtime's thread as the answer leaves), and a user with no device online:
 
 | what | n | p50 | p95 | p99 | p50 ratio |
 | --- | --- | --- | --- | --- | --- |
-${row('GET /v1/me (JWT + one user-actor RPC)', m, m)}
-${row('POST /v1/events (JWT + one RPC: admit and append)', p, m)}
+${row('GET /v1/me (JWT + one user-actor RPC), two devices online', m, m)}
+${row('POST /v1/events (JWT + one RPC: admit and append), two devices online', p, m)}
+${row('GET /v1/me, no device online', mo, mo)}
+${row('POST /v1/events, no device online', po, mo)}
 
 Socket appends across users (two devices per user, each with ${IN_FLIGHT} events in flight; every append is also relayed to the other device). Alongside, from a thread of its own: one HTTP append at a time to the same users, and one GET /health at a time (latency in ms). CPU in cores (1.00 = one core busy the whole phase), from /proc for the two workerd processes of \`wrangler dev\` (the runtime running the Worker and its actors, and wrangler's proxy on the public port) and from \`process.cpuUsage()\` for the load generator (this Node process):
 
 | users × devices | events/s | × one user | runtime CPU | proxy CPU | load generator CPU | HTTP append n / p50 / p99 | GET /health n / p50 / p99 |
 | --- | --- | --- | --- | --- | --- | --- | --- |
 ${throughput.map((x) => `| ${x.users} × 2 | ${x.rps.toFixed(0)} | ${(x.rps / single).toFixed(2)}× | ${x.runtime.toFixed(2)} | ${x.proxy.toFixed(2)} | ${x.generator.toFixed(2)} | ${x.http.n} / ${ms(x.http.p50)} / ${ms(x.http.p99)} | ${x.health.n} / ${ms(x.health.p50)} / ${ms(x.health.p99)} |`).join('\n')}
+
+The same users with paced devices (one event in flight each, ${THINK_MS} ms after each ack before the next), ${LOAD_SECONDS} s per step: events per second grow with users until the runtime's thread is full:
+
+| users × devices | events/s | × one user | runtime CPU |
+| --- | --- | --- | --- |
+${paced.map((x) => `| ${x.users} × 2 | ${x.rps.toFixed(0)} | ${(x.rps / paced[0]!.rps).toFixed(2)}× | ${x.runtime.toFixed(2)} |`).join('\n')}
 `;
   writeSection('relay', body);
   progress('Wrote the relay section of bench/RESULTS.md');

@@ -12,17 +12,25 @@ export interface BenchSocket {
   close(): void;
 }
 
+const PING_MS = 25_000;
+
 async function open(url: string): Promise<{ ws: WebSocket; socket: BenchSocket }> {
   const ws = new WebSocket(url);
   await new Promise((resolve, reject) => {
     ws.addEventListener('open', resolve, { once: true });
     ws.addEventListener('error', reject, { once: true });
   });
+  // Pings like the SDK's, so a device actor does not take a socket of a long benchmark for a dead one.
+  const pings = setInterval(() => ws.send('ping'), PING_MS);
   const socket: BenchSocket = {
     send: (frame) => ws.send(JSON.stringify(frame)),
     onFrame: () => {},
-    close: () => ws.close(1000),
+    close: () => {
+      clearInterval(pings);
+      ws.close(1000);
+    },
   };
+  ws.addEventListener('close', () => clearInterval(pings));
   ws.addEventListener('message', (event) => {
     const text = String(event.data);
     if (text.startsWith('{')) socket.onFrame(JSON.parse(text) as Frame);
