@@ -22,7 +22,7 @@ const { seconds: LOAD_SECONDS } = benchCommand(
   'Latency and throughput of the sign-in and authenticated routes, against the bare /health route.',
 );
 const CONNECTIONS = 10;
-const PASSWORD = 'benchmark passphrase 1';
+const PASSWORD = 'measured passphrase 1';
 
 progress('Starting wrangler dev …');
 const server = await startDevServer(root, { RATE_LIMITS: LIMITS });

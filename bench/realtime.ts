@@ -31,8 +31,9 @@ async function signUp(): Promise<string> {
   const response = await fetch(`${server.url}/v1/auth/signup`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'realtime-bench@example.com', password: 'benchmark passphrase 1' }),
+    body: JSON.stringify({ email: `realtime-${crypto.randomUUID()}@example.com`, password: 'benchmark passphrase 1' }),
   });
+  if (response.status !== 201) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
@@ -163,7 +164,7 @@ Throughput (both devices stay connected, so every append is also relayed):
 
 Every append is one SQLite transaction in the user's actor (seq, idempotency and key version
 checked there), so one user's appends are serialised by design; throughput across users grows
-with the number of actors, which one local workerd process cannot show.
+with the number of actors until the runtime's one thread is full (the relay section's paced series).
 `;
   writeSection('realtime', body);
   progress('Wrote the realtime section of bench/RESULTS.md');
