@@ -8,10 +8,9 @@
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { progress } from '../scripts/cli.ts';
-import { startDevServer } from '../scripts/dev-server.ts';
-import { writeBenchConfig } from './baseline/config.ts';
 import { ROOM_PATH } from './baseline/path.ts';
 import { benchCommand, ms, type Stats, stats, writeSection } from './measure.ts';
+import { startWithRoom } from './room-server.ts';
 import { type BenchSocket, deviceSocket, type Frame, roomSocket } from './sockets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -39,12 +38,7 @@ type Times = Map<string, { sent: number; received: number }>;
 const ROUNDS = 8;
 
 progress('Starting wrangler dev with the timing build (this API and the baseline room beside it) …');
-const benchConfig = writeBenchConfig(root);
-const server = await startDevServer(
-  root,
-  { RATE_LIMITS: LIMITS },
-  { config: benchConfig.config, entry: 'bench/timing/worker.ts' },
-).finally(benchConfig.remove);
+const server = await startWithRoom(root, { RATE_LIMITS: LIMITS }, 'bench/timing/worker.ts');
 try {
   const signup = await fetch(`${server.url}/v1/auth/signup`, {
     method: 'POST',

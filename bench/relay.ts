@@ -16,11 +16,10 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { progress } from '../scripts/cli.ts';
-import { startDevServer } from '../scripts/dev-server.ts';
-import { writeBenchConfig } from './baseline/config.ts';
 import { ROOM_PATH } from './baseline/path.ts';
 import { workerdCpuSeconds } from './cpu.ts';
 import { benchCommand, ms, type Stats, stats, writeSection } from './measure.ts';
+import { startWithRoom } from './room-server.ts';
 import { type BenchSocket, deviceSocket, type Frame, relayOnce, roomSocket } from './sockets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -39,12 +38,7 @@ const THINK_MS = 20;
 const PACED_USER_COUNTS = [1, 5, 10, 25, 50];
 
 progress('Starting wrangler dev (this API, and the baseline room beside it) …');
-const benchConfig = writeBenchConfig(root);
-const server = await startDevServer(
-  root,
-  { RATE_LIMITS: LIMITS },
-  { config: benchConfig.config, entry: 'bench/baseline/with-room.ts' },
-).finally(benchConfig.remove);
+const server = await startWithRoom(root, { RATE_LIMITS: LIMITS }, 'bench/baseline/with-room.ts');
 
 async function signUp(n: number): Promise<string> {
   const response = await fetch(`${server.url}/v1/auth/signup`, {

@@ -1,7 +1,7 @@
 /**
  * This Worker with the baseline room beside it, so both are served by the same `wrangler dev`
  * (one workerd, one isolate, the same settings): `/__bench/room` goes straight to the room,
- * everything else to the Worker. A benchmark entry point (bench/baseline/config.ts), never deployed.
+ * everything else to the Worker. A benchmark entry point (bench/room-server.ts), never deployed.
  */
 import worker from '../../worker/index';
 import { ROOM_PATH } from './path';
