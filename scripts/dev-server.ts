@@ -53,6 +53,38 @@ async function waitUntilUp(url: string, child: ChildProcess, output: () => strin
   throw new Error(`wrangler dev did not answer within ${START_TIMEOUT_MS} ms:\n${output()}`);
 }
 
+/** Process groups (wrangler and its workerd) of servers not stopped yet, with their temporary directories. */
+const running = new Map<number, string>();
+let exitHooked = false;
+
+/**
+ * Kills `group` and removes `dir` when this process exits without stopping the server (an
+ * uncaught error, a benchmark stopped with Ctrl-C or by `timeout`), so nothing is left behind.
+ */
+function killOnExit(group: number, dir: string): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const [pid, dir] of running) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    // Only where nothing else handles the signal (a benchmark, a script): a test runner keeps its own.
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(code));
+    }
+  }
+  running.set(group, dir);
+}
+
 function stopGroup(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.pid === undefined) return Promise.resolve();
   const pid = child.pid;
@@ -66,6 +98,7 @@ function stopGroup(child: ChildProcess): Promise<void> {
     }, STOP_TIMEOUT_MS);
     child.once('exit', () => {
       clearTimeout(force);
+      running.delete(pid);
       resolve();
     });
     // The group: wrangler and the workerd it started.
@@ -144,6 +177,7 @@ export async function startDevServer(
       stdio: ['ignore', 'pipe', 'pipe'],
       env: offline,
     });
+    if (started.pid !== undefined) killOnExit(started.pid, dir);
     started.stdout?.on('data', collect);
     started.stderr?.on('data', collect);
     return started;
@@ -169,6 +203,7 @@ export async function startDevServer(
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(-child.pid, 'SIGKILL');
       await exited;
+      running.delete(child.pid);
     },
     async restart() {
       child = launch();
