@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { progress } from '../scripts/cli.ts';
 import { type DevServer, startDevServer } from '../scripts/dev-server.ts';
-import { benchCommand, load, writeSection } from './measure.ts';
+import { benchCommand, load, NO_RATE_LIMITS, writeSection } from './measure.ts';
+import { signUp } from './sockets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { seconds: LOAD_SECONDS } = benchCommand(
@@ -25,8 +26,6 @@ const USERS = 4;
 const EVENTS = 5_000;
 const ROUNDS = 2;
 const CONNECTIONS = 10;
-const UNLIMITED = { limit: 1_000_000, window_s: 60 };
-const LIMITS = JSON.stringify({ auth: UNLIMITED, api: UNLIMITED });
 const MiB = 1024 * 1024;
 const token = randomBytes(32).toString('base64url');
 const dir = mkdtempSync(join(tmpdir(), 'durable-backend-bench-backup-'));
@@ -40,12 +39,6 @@ async function api(server: DevServer, path: string, body?: unknown, bearer = tok
   });
   if (response.status >= 300) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as Record<string, unknown>;
-}
-
-async function signUp(server: DevServer, label: string): Promise<{ id: string; access: string }> {
-  const email = `${label}-${randomBytes(4).toString('hex')}@example.com`;
-  const body = await api(server, '/v1/auth/signup', { email, password: 'benchmark passphrase 1' }, '');
-  return { id: (body.user as { id: string }).id, access: body.access_token as string };
 }
 
 /** A log of EVENTS events of ~230 bytes, a third of them keyed, loaded through the operator endpoints. */
@@ -87,17 +80,17 @@ const source = join(dir, 'source');
 progress('Starting two wrangler dev servers (exports after 1 s, and after a day) …');
 const exporting = await startDevServer(
   root,
-  { ADMIN_TOKEN: token, ACTOR_EXPORT_DELAY_S: '1', RATE_LIMITS: LIMITS },
+  { ADMIN_TOKEN: token, ACTOR_EXPORT_DELAY_S: '1', RATE_LIMITS: NO_RATE_LIMITS },
   { state: source },
 );
 let deferred: DevServer | null = await startDevServer(root, {
   ADMIN_TOKEN: token,
   ACTOR_EXPORT_DELAY_S: '86400',
-  RATE_LIMITS: LIMITS,
+  RATE_LIMITS: NO_RATE_LIMITS,
 });
 try {
   progress(`Export: ${USERS} users × ${EVENTS} events, each actor exporting its own log …`);
-  const users = await Promise.all(Array.from({ length: USERS }, (_, u) => signUp(exporting, `export-${u}`)));
+  const users = await Promise.all(Array.from({ length: USERS }, (_, u) => signUp(exporting.url, `export-${u}`)));
   const starts = await Promise.all(users.map((user) => fill(exporting, user.id)));
   const pending = new Set(users.map((u) => u.id));
   let gzBytes = 0;
@@ -119,13 +112,13 @@ try {
   const exportEvents = USERS * EVENTS;
 
   progress(`Append cost: ${ROUNDS} alternating rounds of ${LOAD_SECONDS} s per server …`);
-  const onUser = await signUp(exporting, 'append-on');
-  const offUser = await signUp(deferred, 'append-off');
+  const onUser = await signUp(exporting.url, 'append-on');
+  const offUser = await signUp(deferred.url, 'append-off');
   const on: number[] = [];
   const off: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    on.push((await appendLoad(exporting, onUser.access, `on-${round}`)).rps);
-    off.push((await appendLoad(deferred, offUser.access, `off-${round}`)).rps);
+    on.push((await appendLoad(exporting, onUser.token, `on-${round}`)).rps);
+    off.push((await appendLoad(deferred, offUser.token, `off-${round}`)).rps);
   }
   await deferred.stop();
   deferred = null;
@@ -154,7 +147,7 @@ try {
   );
   const restoreSeconds = (Date.now() - restoreStarted) / 1000;
   if (restored.status !== 0) throw new Error(`restore failed:\n${restored.stderr}`);
-  const summary = /(\d+) users \((\d+) events, (\d+) events\/s\)/.exec(restored.stdout);
+  const summary = /(\d+) users \((\d+) events, (\d+) events\/s[;)]/.exec(restored.stdout);
   if (!summary) throw new Error(`no summary in the restore's output:\n${restored.stdout}`);
   const [restoredUsers, restoredEvents, loadRate] = summary.slice(1).map(Number) as [number, number, number];
   const loadSeconds = restoredEvents / loadRate;

@@ -9,13 +9,11 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { progress } from '../scripts/cli.ts';
 import { ROOM_PATH } from './baseline/path.ts';
-import { benchCommand, ms, type Stats, stats, writeSection } from './measure.ts';
+import { benchCommand, ms, NO_RATE_LIMITS, type Stats, stats, writeSection } from './measure.ts';
 import { startWithRoom } from './room-server.ts';
-import { type BenchSocket, deviceSocket, type Frame, roomSocket } from './sockets.ts';
+import { type BenchSocket, deviceSocket, type Frame, relayOnce, roomSocket, signUp } from './sockets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const UNLIMITED = { limit: 1_000_000, window_s: 60 };
-const LIMITS = JSON.stringify({ auth: UNLIMITED, api: UNLIMITED, ws: UNLIMITED, connect: UNLIMITED });
 benchCommand('bench:hops', 'Splits the relay A → B into its hops, with a timing build of the Worker.');
 const COUNT = 400;
 const WARM_UP = 50;
@@ -23,51 +21,32 @@ const WARM_UP = 50;
 type Hop = 'device_in' | 'user_in' | 'relay_call' | 'user_out' | 'deliver_in' | 'sent';
 type Notes = Record<string, Partial<Record<Hop, number>>>;
 
-/** When (Node's `performance.now()`) `from` sent the event and `to` received it. */
-function relayTimed(from: BenchSocket, to: BenchSocket, frame: Frame): Promise<{ sent: number; received: number }> {
-  return new Promise((resolve) => {
-    to.onFrame = (received) => {
-      if (received.type === 'event' && received.id === frame.id) resolve({ sent, received: performance.now() });
-    };
-    const sent = performance.now();
-    from.send(frame);
-  });
-}
-
-type Times = Map<string, { sent: number; received: number }>;
 const ROUNDS = 8;
 
 progress('Starting wrangler dev with the timing build (this API and the baseline room beside it) …');
-const server = await startWithRoom(root, { RATE_LIMITS: LIMITS }, 'bench/timing/worker.ts');
+const server = await startWithRoom(root, { RATE_LIMITS: NO_RATE_LIMITS }, 'bench/timing/worker.ts');
 try {
-  const signup = await fetch(`${server.url}/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: `hops-${crypto.randomUUID()}@example.com`, password: 'benchmark passphrase 1' }),
-  });
-  const { access_token: token } = (await signup.json()) as { access_token: string };
+  const { token } = await signUp(server.url, 'hops');
   const a = await deviceSocket(server.url, token, 'a');
   const b = await deviceSocket(server.url, token, 'b');
   const [roomA, roomB] = [await roomSocket(`${server.url}${ROOM_PATH}`), await roomSocket(`${server.url}${ROOM_PATH}`)];
 
   progress(`Relaying ${COUNT} events A → B on each, one at a time, in ${ROUNDS} alternating rounds …`);
-  const clients: Times = new Map();
-  const roomClients: Times = new Map();
+  /** ms from A's send to B's receipt, by event id: this API's, and the room's. */
+  const clients = new Map<string, number>();
+  const roomClients = new Map<string, number>();
   let n = 0;
-  const round = async (count: number, keep: boolean) => {
-    for (let i = 0; i < count; i++) {
-      const id = `hop-${n++}`;
-      const times = await relayTimed(a, b, { type: 'event', id, stream: 'hops', payload: { i } });
-      if (keep) clients.set(id, times);
-    }
-  };
-  const roomRound = async (count: number, keep: boolean) => {
-    for (let i = 0; i < count; i++) {
-      const id = `hop-${n++}`;
-      const times = await relayTimed(roomA, roomB, { id, payload: { i } });
-      if (keep) roomClients.set(id, times);
-    }
-  };
+  const relays =
+    (from: BenchSocket, to: BenchSocket, into: Map<string, number>, frame: (id: string, i: number) => Frame) =>
+    async (count: number, keep: boolean) => {
+      for (let i = 0; i < count; i++) {
+        const id = `hop-${n++}`;
+        const took = await relayOnce(from, to, frame(id, i));
+        if (keep) into.set(id, took);
+      }
+    };
+  const round = relays(a, b, clients, (id, i) => ({ type: 'event', id, stream: 'hops', payload: { i } }));
+  const roomRound = relays(roomA, roomB, roomClients, (id, i) => ({ id, payload: { i } }));
   await round(WARM_UP, false);
   await roomRound(WARM_UP, false);
   for (let r = 0; r < ROUNDS; r++) {
@@ -78,11 +57,9 @@ try {
   const notes = (await (await fetch(`${server.url}/__bench/hops`)).json()) as Notes;
   for (const socket of [a, b, roomA, roomB]) socket.close();
 
-  const roomTotal = stats([...roomClients.values()].map((c) => c.received - c.sent));
+  const roomTotal = stats([...roomClients.values()]);
   const ids = [...clients.keys()];
-  const spans = (
-    span: (n: Partial<Record<Hop, number>>, c: { sent: number; received: number }) => number | undefined,
-  ) =>
+  const spans = (span: (n: Partial<Record<Hop, number>>, took: number) => number | undefined) =>
     stats(
       ids.flatMap((id) => {
         const value = span(notes[id] ?? {}, clients.get(id)!);
@@ -90,8 +67,8 @@ try {
       }),
     );
   const between = (from: Hop, to: Hop) => spans((n) => (n[to] ?? Number.NaN) - (n[from] ?? Number.NaN));
-  const total = spans((_, c) => c.received - c.sent);
-  const outside = spans((n, c) => c.received - c.sent - ((n.sent ?? Number.NaN) - (n.device_in ?? Number.NaN)));
+  const total = spans((_, took) => took);
+  const outside = spans((n, took) => took - ((n.sent ?? Number.NaN) - (n.device_in ?? Number.NaN)));
   const inServer = between('device_in', 'sent');
   const row = (name: string, s: Stats) => `| ${name} | ${s.n} | ${ms(s.mean)} | ${ms(s.p50)} | ${ms(s.p95)} |`;
   const body = `

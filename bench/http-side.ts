@@ -4,19 +4,13 @@
  * to stop. On its own event loop, so a busy load generator does not delay these requests.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { timed } from './measure.ts';
 
 const { url, tokens, tag } = workerData as { url: string; tokens: string[]; tag: string };
 let running = true;
 parentPort?.on('message', () => {
   running = false;
 });
-
-async function timed(into: number[], request: () => Promise<Response>): Promise<void> {
-  const start = performance.now();
-  const response = await request();
-  await response.arrayBuffer();
-  into.push(performance.now() - start);
-}
 
 const http: number[] = [];
 const health: number[] = [];

@@ -17,16 +17,28 @@ export function stats(samples: number[]): Stats {
   return { n: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), mean };
 }
 
+/** RATE_LIMITS for a benchmark's server: every bucket it uses far out of reach. */
+const OUT_OF_REACH = { limit: 1_000_000, window_s: 60 };
+export const NO_RATE_LIMITS = JSON.stringify({
+  auth: OUT_OF_REACH,
+  api: OUT_OF_REACH,
+  ws: OUT_OF_REACH,
+  connect: OUT_OF_REACH,
+});
+
+/** Sends `request`, reads its body, and adds its latency in ms to `into`; a 5xx throws. */
+export async function timed(into: number[], request: () => Promise<Response>): Promise<void> {
+  const start = performance.now();
+  const response = await request();
+  await response.arrayBuffer();
+  if (response.status >= 500) throw new Error(`request failed with ${response.status}`);
+  into.push(performance.now() - start);
+}
+
 /** Runs `request` one at a time `count` times; returns the latencies in ms. */
 export async function sequential(count: number, request: (i: number) => Promise<Response>): Promise<number[]> {
   const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    const response = await request(i);
-    await response.arrayBuffer();
-    if (response.status >= 500) throw new Error(`request failed with ${response.status}`);
-    samples.push(performance.now() - start);
-  }
+  for (let i = 0; i < count; i++) await timed(samples, () => request(i));
   return samples;
 }
 

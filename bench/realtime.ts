@@ -10,11 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { generateDeviceKey, RealtimeClient, type RealtimeEvent, registerDevice } from '../client/index.ts';
 import { progress } from '../scripts/cli.ts';
 import { startDevServer } from '../scripts/dev-server.ts';
-import { benchCommand, load, ms, type Stats, sequential, stats, writeSection } from './measure.ts';
+import { benchCommand, load, ms, NO_RATE_LIMITS, type Stats, sequential, stats, writeSection } from './measure.ts';
+import { signUp } from './sockets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const UNLIMITED = { limit: 1_000_000, window_s: 60 };
-const LIMITS = JSON.stringify({ auth: UNLIMITED, api: UNLIMITED, ws: UNLIMITED });
 const { seconds: LOAD_SECONDS } = benchCommand(
   'bench:realtime',
   'Append throughput and relay latency between two devices of one user, against /health and ping.',
@@ -25,17 +24,7 @@ const SOCKET_APPENDS = 2_000;
 const IN_FLIGHT = 32;
 
 progress('Starting wrangler dev …');
-const server = await startDevServer(root, { RATE_LIMITS: LIMITS });
-
-async function signUp(): Promise<string> {
-  const response = await fetch(`${server.url}/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: `realtime-${crypto.randomUUID()}@example.com`, password: 'benchmark passphrase 1' }),
-  });
-  if (response.status !== 201) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { access_token: string }).access_token;
-}
+const server = await startDevServer(root, { RATE_LIMITS: NO_RATE_LIMITS });
 
 async function device(token: string, name: string, onEvent?: (event: RealtimeEvent) => void) {
   const key = await generateDeviceKey('Ed25519');
@@ -67,7 +56,7 @@ async function pings(deviceId: string, count: number): Promise<number[]> {
 
 try {
   progress('Signing up and connecting two devices …');
-  const token = await signUp();
+  const { token } = await signUp(server.url, 'realtime');
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const arrivals = new Map<string, (at: number) => void>();
   const receiver = await device(token, 'receiver', (event) => arrivals.get(event.id)?.(performance.now()));

@@ -18,13 +18,11 @@ import { Worker } from 'node:worker_threads';
 import { progress } from '../scripts/cli.ts';
 import { ROOM_PATH } from './baseline/path.ts';
 import { workerdCpuSeconds } from './cpu.ts';
-import { benchCommand, ms, type Stats, stats, writeSection } from './measure.ts';
+import { benchCommand, ms, NO_RATE_LIMITS, type Stats, stats, timed, writeSection } from './measure.ts';
 import { startWithRoom } from './room-server.ts';
-import { type BenchSocket, deviceSocket, type Frame, relayOnce, roomSocket } from './sockets.ts';
+import { type BenchSocket, deviceSocket, type Frame, relayOnce, roomSocket, signUp } from './sockets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const UNLIMITED = { limit: 1_000_000, window_s: 60 };
-const LIMITS = JSON.stringify({ auth: UNLIMITED, api: UNLIMITED, ws: UNLIMITED, connect: UNLIMITED });
 const { seconds: LOAD_SECONDS } = benchCommand(
   'bench:relay',
   'Relay latency against a one-actor baseline, and throughput across users.',
@@ -38,27 +36,14 @@ const THINK_MS = 20;
 const PACED_USER_COUNTS = [1, 5, 10, 25, 50];
 
 progress('Starting wrangler dev (this API, and the baseline room beside it) …');
-const server = await startWithRoom(root, { RATE_LIMITS: LIMITS }, 'bench/baseline/with-room.ts');
-
-async function signUp(n: number): Promise<string> {
-  const response = await fetch(`${server.url}/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      email: `relay-${n}-${crypto.randomUUID()}@example.com`,
-      password: 'benchmark passphrase 1',
-    }),
-  });
-  if (response.status !== 201) throw new Error(`sign-up failed: ${response.status}`);
-  return ((await response.json()) as { access_token: string }).access_token;
-}
+const server = await startWithRoom(root, { RATE_LIMITS: NO_RATE_LIMITS }, 'bench/baseline/with-room.ts');
 
 /** `users` users of two connected devices each, signed up four at a time. */
 async function usersWithDevices(count: number) {
   const users: { token: string; devices: [BenchSocket, BenchSocket] }[] = [];
   for (let i = 0; i < count; i += 4) {
     const batch = Array.from({ length: Math.min(4, count - i) }, async (_, j) => {
-      const token = await signUp(i + j);
+      const { token } = await signUp(server.url, `relay-${i + j}`);
       const devices: [BenchSocket, BenchSocket] = [
         await deviceSocket(server.url, token, 'a'),
         await deviceSocket(server.url, token, 'b'),
@@ -71,7 +56,11 @@ async function usersWithDevices(count: number) {
 }
 
 /** Appends `perDevice` events from every device, `IN_FLIGHT` unacked at a time; events per second. */
-async function socketAppends(devices: BenchSocket[], perDevice: number, tag: string): Promise<number> {
+async function socketAppends(
+  devices: BenchSocket[],
+  perDevice: number,
+  frame: (device: number, i: number) => Frame,
+): Promise<number> {
   const start = performance.now();
   await Promise.all(
     devices.map(
@@ -79,8 +68,7 @@ async function socketAppends(devices: BenchSocket[], perDevice: number, tag: str
         new Promise<void>((resolve) => {
           let sent = 0;
           let acked = 0;
-          const sendOne = () =>
-            device.send({ type: 'event', id: `${tag}-${d}-${sent++}`, stream: 'load', payload: sent });
+          const sendOne = () => device.send(frame(d, sent++));
           device.onFrame = (frame) => {
             if (frame.type !== 'ack') return;
             acked += 1;
@@ -129,21 +117,10 @@ try {
   progress('Runtime CPU per event: this API and the baseline, one sender with a window in flight …');
   /** `from` sends `count` events, IN_FLIGHT unacked at a time; events per second and runtime CPU ms per event. */
   const cpuPerEvent = async (from: BenchSocket, count: number, frame: (i: number) => Frame) => {
-    const [cpuBefore, wallBefore] = [workerdCpuSeconds(server.group(), server.url).runtime, performance.now()];
-    await new Promise<void>((resolve) => {
-      let sent = 0;
-      let acked = 0;
-      from.onFrame = (received) => {
-        if (received.type !== 'ack') return;
-        acked += 1;
-        if (acked === count) resolve();
-        else if (sent < count) from.send(frame(sent++));
-      };
-      for (let i = 0; i < IN_FLIGHT; i++) from.send(frame(sent++));
-    });
-    const wall = (performance.now() - wallBefore) / 1000;
+    const cpuBefore = workerdCpuSeconds(server.group(), server.url).runtime;
+    const rate = await socketAppends([from], count, (_, i) => frame(i));
     const cpu = workerdCpuSeconds(server.group(), server.url).runtime - cpuBefore;
-    return { rate: count / wall, cpuMs: (cpu * 1000) / count };
+    return { rate, cpuMs: (cpu * 1000) / count };
   };
   const ourFrame = (i: number) => ({ type: 'event', id: `cpu-${n++}`, stream: 'cpu', payload: { i } });
   const roomFrame = (i: number) => ({ id: `cpu-${n++}`, payload: { i } });
@@ -161,12 +138,6 @@ try {
   }
 
   progress('POST /v1/events against GET /v1/me, alternating, for a user with two devices online and one with none …');
-  const timed = async (into: number[], request: () => Promise<Response>) => {
-    const start = performance.now();
-    const response = await request();
-    await response.arrayBuffer();
-    into.push(performance.now() - start);
-  };
   /** One GET /v1/me then one POST /v1/events of `token`, into `me` and `post` unless warming up. */
   const pair = async (token: string, i: number, me: number[], post: number[]) => {
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -179,7 +150,7 @@ try {
       }),
     );
   };
-  const offline = await signUp(-1);
+  const { token: offline } = await signUp(server.url, 'relay-offline');
   const [me, post, meOffline, postOffline]: [number[], number[], number[], number[]] = [[], [], [], []];
   for (let i = 0; i < 20 + ROUNDS * PER_ROUND; i++) {
     const warm = i < 20;
@@ -216,7 +187,12 @@ try {
     const rps = await socketAppends(
       users.flatMap((u) => u.devices),
       perDevice,
-      `load-${count}`,
+      (d, i) => ({
+        type: 'event',
+        id: `load-${count}-${d}-${i}`,
+        stream: 'load',
+        payload: i + 1,
+      }),
     );
     const wall = (performance.now() - wallBefore) / 1000;
     const generator = process.cpuUsage(generatorBefore);

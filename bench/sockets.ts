@@ -1,4 +1,4 @@
-/** Raw sockets for the realtime benchmarks: a device of this API after its handshake, and a baseline room member. */
+/** Accounts and raw sockets for the benchmarks: a new user, a device of this API after its handshake, and a baseline room member. */
 import { generateDeviceKey, registerDevice, signHandshake } from '../client/index.ts';
 import { newNonce } from '../client/keys.ts';
 
@@ -42,6 +42,18 @@ const next = (socket: BenchSocket): Promise<Frame> =>
   new Promise((resolve) => {
     socket.onFrame = resolve;
   });
+
+/** Signs up a new user (`label` starts its email); its id and access token. */
+export async function signUp(baseUrl: string, label: string): Promise<{ id: string; token: string }> {
+  const response = await fetch(`${baseUrl}/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: `${label}-${crypto.randomUUID()}@example.com`, password: 'benchmark passphrase 1' }),
+  });
+  if (response.status !== 201) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { user: { id: string }; access_token: string };
+  return { id: body.user.id, token: body.access_token };
+}
 
 /** Registers a device of the signed-in user and opens its socket through the handshake. */
 export async function deviceSocket(
