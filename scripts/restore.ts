@@ -15,11 +15,19 @@ import { httpSink } from '../core/backup/actor-sink.ts';
 import { describeLoadFailure, loadExport, type ObjectReader } from '../core/backup/load.ts';
 import { normalizePrefix } from '../core/backup/manifest.ts';
 import { restoreStatements, sqlFile } from '../core/backup/restore-sql.ts';
+import { compareMigrations } from '../core/backup/schema-level.ts';
 import { fail as failWith, parseCommand } from './cli.ts';
 import { startDevServer } from './dev-server.ts';
 import { loadActors, verifyActors } from './restore/actors.ts';
 import { backupBucket, directoryReader, localR2Reader, r2Reader } from './restore/sources.ts';
-import { applyMigrations, executeFile, type Outcome, type Target, userCount } from './restore/wrangler.ts';
+import {
+  appliedMigrations,
+  applyMigrations,
+  executeFile,
+  type Outcome,
+  type Target,
+  userCount,
+} from './restore/wrangler.ts';
 
 const USAGE = `Usage: npm run restore -- <prefix> [options]
 
@@ -153,6 +161,18 @@ try {
     report(`Applying D1 migrations to ${where} …`);
     const migrated = applyMigrations(target);
     if (!migrated.ok) refuse(`wrangler could not apply the migrations:\n${migrated.stderr || migrated.stdout}`);
+    // A backup made under a migration this checkout lacks has columns the target cannot take.
+    const level = compareMigrations(loaded.value.manifest.schema.migrations, appliedMigrations(target));
+    if (level.status === 'behind') {
+      refuse(
+        `${where} lacks migrations the backup was made under (${level.missing.join(', ')}): restore with the code that made it, or newer`,
+      );
+    }
+    if (level.status === 'ahead') {
+      report(
+        `Note: ${where} has newer migrations (${level.extra.join(', ')}); columns they added take their defaults.`,
+      );
+    }
     const existing = userCount(target);
     if (existing > 0 && !options.replace) {
       refuse(

@@ -31,16 +31,22 @@ export function wrangler(args: string[]): Outcome {
   return { ok: result.status === 0, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The migrations applied to the target, oldest first; empty when it has no migrations log. */
-export function appliedMigrations(target: Target): string[] {
-  const sql = 'SELECT name FROM d1_migrations ORDER BY id';
+/** The rows of one query on the target; empty when `table` does not exist there yet. */
+function query<T>(target: Target, sql: string, table: string): T[] {
   const outcome = wrangler(['d1', 'execute', target.database, ...locationFlags(target), '--json', '--command', sql]);
   if (!outcome.ok) {
-    if (/no such table: d1_migrations/.test(outcome.stdout + outcome.stderr)) return [];
-    throw new Error(`could not read the target's migrations:\n${outcome.stderr || outcome.stdout}`);
+    if (new RegExp(`no such table: ${table}`).test(outcome.stdout + outcome.stderr)) return [];
+    throw new Error(`could not read the target's ${table}:\n${outcome.stderr || outcome.stdout}`);
   }
-  const [first] = JSON.parse(outcome.stdout) as { results: { name: string }[] }[];
-  return (first?.results ?? []).map((row) => row.name);
+  const [first] = JSON.parse(outcome.stdout) as { results: T[] }[];
+  return first?.results ?? [];
+}
+
+/** The migrations applied to the target, oldest first; empty when it has no migrations log. */
+export function appliedMigrations(target: Target): string[] {
+  return query<{ name: string }>(target, 'SELECT name FROM d1_migrations ORDER BY id', 'd1_migrations').map(
+    (row) => row.name,
+  );
 }
 
 /** Loads a `.sql` file into the target in one transaction (a batch locally, an import remotely). */
@@ -55,12 +61,5 @@ export function applyMigrations(target: Target): Outcome {
 
 /** Rows in the target's `users` table; 0 when it has no such table yet. */
 export function userCount(target: Target): number {
-  const sql = 'SELECT COUNT(*) AS n FROM users';
-  const outcome = wrangler(['d1', 'execute', target.database, ...locationFlags(target), '--json', '--command', sql]);
-  if (!outcome.ok) {
-    if (/no such table: users/.test(outcome.stdout + outcome.stderr)) return 0;
-    throw new Error(`could not read the target's users:\n${outcome.stderr || outcome.stdout}`);
-  }
-  const [first] = JSON.parse(outcome.stdout) as { results: { n: number }[] }[];
-  return first?.results[0]?.n ?? 0;
+  return query<{ n: number }>(target, 'SELECT COUNT(*) AS n FROM users', 'users')[0]?.n ?? 0;
 }
