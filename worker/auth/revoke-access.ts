@@ -28,8 +28,8 @@ export async function revokeAccess(rc: RequestContext, userId: string, scope: Re
     scope.before === undefined
       ? await actor.revokeOtherSessions(scope.keepSessionId ?? null)
       : await actor.revokeSessionsOpenedBefore(scope.before);
-  const keys = scope.keepApiKeys ? [] : await revokeApiKeysOf(rc.env.DB, userId, scope.before);
-  const devices = scope.keepDevices ? [] : await revokeDevicesOf(rc.env.DB, userId, scope.before);
+  const keys = scope.keepApiKeys ? [] : await revokeApiKeysOf(rc.d1.primary(), userId, scope.before);
+  const devices = scope.keepDevices ? [] : await revokeDevicesOf(rc.d1.primary(), userId, scope.before);
   await Promise.all(devices.map((id) => rc.env.DEVICE.getByName(id).revoke()));
   return { sessions_revoked: sessions, api_keys_revoked: keys.length, devices_revoked: devices.length };
 }

@@ -58,7 +58,7 @@ async function mergeVerified(rc: RequestContext, user: UserRow, verifiedAt: numb
 
 async function link(rc: RequestContext, userId: string, input: Input, via: string): Promise<void> {
   const sealed = await sealTokens(rc.config.dataKeys, userId, input.provider, input.tokens);
-  const inserted = await insertConnection(rc.env.DB, {
+  const inserted = await insertConnection(rc.d1.primary(), {
     id: randomId(),
     userId,
     provider: input.provider,
@@ -77,7 +77,7 @@ async function link(rc: RequestContext, userId: string, input: Input, via: strin
 
 async function refreshLink(rc: RequestContext, id: string, userId: string, input: Input): Promise<void> {
   const sealed = await sealTokens(rc.config.dataKeys, userId, input.provider, input.tokens);
-  await storeTokens(rc.env.DB, id, {
+  await storeTokens(rc.d1.primary(), id, {
     ...sealed,
     email: input.identity.email,
     emailVerified: input.identity.emailVerified,

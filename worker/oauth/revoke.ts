@@ -15,7 +15,7 @@ export function revokeLater(rc: RequestContext, rows: readonly SealedConnection[
 
 /** A password change's share: every connection's tokens deleted now and revoked at the provider after the answer. */
 export async function dropProviderTokens(rc: RequestContext, userId: string): Promise<number> {
-  const dropped = await clearTokensOf(rc.env.DB, userId);
+  const dropped = await clearTokensOf(rc.d1.primary(), userId);
   revokeLater(rc, dropped);
   return dropped.length;
 }
