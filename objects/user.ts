@@ -128,10 +128,11 @@ export class UserObject extends DurableObject<Env> {
     this.profile = new ProfileCache(sql);
     this.tokens = new SingleUseTokens(sql, this.userId);
     this.keyUsage = new KeyUsageCounter(sql);
+    const reportFailure = failureReporter(() => this.env, this.ctx, 'user');
     this.scheduler = new Scheduler(
       sql,
       this.ctx.storage,
-      failureReporter(() => this.env, this.ctx, 'user'),
+      reportFailure,
       {
         user_id: this.userId,
       },
@@ -151,7 +152,7 @@ export class UserObject extends DurableObject<Env> {
       this.env,
       () => configFrom(this.env),
       this.userId,
-      failureReporter(() => this.env, this.ctx, 'user'),
+      reportFailure,
     );
     this.mailer = new Mailer(
       this.ctx.storage,
@@ -570,7 +571,6 @@ export class UserObject extends DurableObject<Env> {
   storageStats(): StorageStats {
     return {
       ...new LogTotals(this.ctx.storage.sql).read(),
-      head: this.eventLog.head(),
       databaseBytes: this.ctx.storage.sql.databaseSize,
       quota: this.logLimits.quota,
       exported: exportedSoFar(this.ctx.storage.sql),

@@ -25,10 +25,10 @@ export function setState(ws: WebSocket, state: SocketState, requestId = requestI
 export const requestIdOf = (ws: WebSocket): string | null =>
   (ws.deserializeAttachment() as { requestId?: string } | null)?.requestId ?? null;
 
-/** Records the last seq relayed on a ready socket. */
+/** Records the last seq relayed on a ready socket (one read of its attachment, the request id kept). */
 export function markSent(ws: WebSocket, sent: number): void {
-  const state = stateOf(ws);
-  if (state.phase === 'ready') setState(ws, { ...state, sent });
+  const attachment = ws.deserializeAttachment() as (SocketState & { requestId?: string }) | null;
+  if (attachment?.phase === 'ready') ws.serializeAttachment({ ...attachment, sent });
 }
 
 /** A ready socket with no `ping` answered for this long is taken as gone (three of the SDK's 25 s pings). */

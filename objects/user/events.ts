@@ -165,7 +165,7 @@ export class EventLog {
       const used = this.totals.read();
       if (used.events + 1 > quota.maxEvents || used.bytes + bytes > quota.maxBytes)
         return err({ type: 'quota_exceeded' });
-      const seq = this.head() + 1;
+      const seq = used.head + 1;
       this.sql.exec(
         'INSERT INTO events (seq, id, device_id, stream, key, version, payload, at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         seq,
@@ -178,8 +178,7 @@ export class EventLog {
         now,
         input.expiresAt,
       );
-      this.totals.add(1, bytes);
-      this.totals.advance(seq);
+      this.totals.appended(seq, bytes);
       if (input.key !== null) {
         this.sql.exec(
           'INSERT INTO event_keys (stream, key, version, seq) VALUES (?, ?, ?, ?) ON CONFLICT (stream, key) DO UPDATE SET version = excluded.version, seq = excluded.seq',

@@ -38,9 +38,9 @@ export class LogTotals {
     this.sql.exec('UPDATE log_state SET events = events + ?, bytes = bytes + ?', events, bytes);
   }
 
-  /** Records a newly assigned seq. */
-  advance(seq: number): void {
-    this.sql.exec('UPDATE log_state SET head = MAX(head, ?)', seq);
+  /** One appended event of `bytes` at `seq`: `add` and `advance` in one statement. */
+  appended(seq: number, bytes: number): void {
+    this.sql.exec('UPDATE log_state SET events = events + 1, bytes = bytes + ?, head = MAX(head, ?)', bytes, seq);
   }
 
   /**
